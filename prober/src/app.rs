@@ -1,0 +1,190 @@
+//! The subcommands, wired from the pieces: credentials, inventory, prober, runner, sinks.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::category::{Category, Lang};
+use crate::cli::{CheckArgs, ExplainArgs, SimpleCredential};
+use crate::credentials::{CredentialSpec, Credentials, CredentialsError};
+use crate::inventory::{InventoryError, InventoryReader};
+use crate::limits;
+use crate::probe::Prober;
+use crate::report::{self, Summary, progress::Progress};
+use crate::run::Run;
+
+/// Everything that stops a run before or while it starts; all are usage or input errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write results to {target}: {source}")]
+    Output { target: String, source: io::Error },
+}
+
+pub async fn check(args: &CheckArgs) -> Result<Summary, AppError> {
+    let credentials = credentials(args)?;
+    for warning in &credentials.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let inventory = InventoryReader::open(&args.inventory)?;
+    let settings = args.probe.settings();
+    let prober = Prober::new(&settings).map_err(|e| {
+        let file = settings
+            .known_hosts
+            .as_deref()
+            .unwrap_or(Path::new("known_hosts"));
+        AppError::Usage(format!("cannot read known_hosts {}: {e}", file.display()))
+    })?;
+    let (concurrency, warning) = limits::fit_concurrency(args.probe.concurrency as usize);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+
+    let target = args
+        .output
+        .output
+        .as_ref()
+        .map_or("stdout".to_string(), |p| p.display().to_string());
+    let output_error = |source| AppError::Output {
+        target: target.clone(),
+        source,
+    };
+    let out: Box<dyn Write + Send> = match &args.output.output {
+        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(output_error)?)),
+        None => Box::new(BufWriter::new(io::stdout())),
+    };
+    let mut sink = report::sink(args.output.format, out, args.output.lang).map_err(output_error)?;
+    let progress = Progress::new(args.output.quiet);
+
+    let started = Instant::now();
+    let prober = Arc::new(prober);
+    let run = Run {
+        prober: prober.clone(),
+        credentials: Arc::new(credentials),
+        lang: args.output.lang,
+        concurrency,
+    };
+    let (mut records, dispatcher) = run.start(inventory);
+    let mut summary = Summary::default();
+    while let Some(record) = records.recv().await {
+        summary.add(record.category);
+        progress
+            .suspend(|| sink.record(&record))
+            .map_err(output_error)?;
+        progress.update(&summary);
+    }
+    summary.lost = dispatcher.await.unwrap_or(0);
+    summary.elapsed = started.elapsed();
+    progress.finish();
+    sink.finish(&summary).map_err(output_error)?;
+    if !args.output.quiet {
+        let mut stderr = io::stderr().lock();
+        let _ = summary.write(&mut stderr);
+        if let Some(known_hosts) = prober.known_hosts() {
+            let file = known_hosts.path().display();
+            match known_hosts.learned() {
+                (_, Some(error)) => {
+                    let _ = writeln!(
+                        stderr,
+                        "warning: could not record new host keys in {file}: {error}"
+                    );
+                }
+                (0, None) => {}
+                (n, None) => {
+                    let _ = writeln!(stderr, "recorded {n} new host key(s) in {file}");
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
+
+fn credentials(args: &CheckArgs) -> Result<Credentials, AppError> {
+    let mut credentials = match &args.credentials {
+        Some(path) => Credentials::load(path)?,
+        None => Credentials::default(),
+    };
+    if let Some(spec) = simple_spec(&args.simple)? {
+        let credential = spec.resolve("--user", Path::new("."), &mut credentials.warnings);
+        credentials.set_fallback(credential);
+    }
+    if args.credentials.is_none() && !credentials.has_fallback() {
+        return Err(AppError::Usage(
+            "no credentials: give --credentials FILE, or --user NAME with --password-env, --password-file, --key or --agent".into(),
+        ));
+    }
+    Ok(credentials)
+}
+
+fn simple_spec(simple: &SimpleCredential) -> Result<Option<CredentialSpec>, AppError> {
+    let Some(user) = &simple.user else {
+        return Ok(None);
+    };
+    let spec = CredentialSpec {
+        username: user.clone(),
+        password_env: simple.password_env.clone(),
+        password_file: simple.password_file.clone(),
+        key: simple.key.clone(),
+        key_passphrase_env: simple.key_passphrase_env.clone(),
+        agent: simple.agent,
+        ..Default::default()
+    };
+    if spec.password_env.is_none()
+        && spec.password_file.is_none()
+        && spec.key.is_none()
+        && !spec.agent
+    {
+        return Err(CredentialsError::Invalid {
+            path: "--user".into(),
+            message: format!("{user} needs --password-env, --password-file, --key or --agent"),
+        }
+        .into());
+    }
+    Ok(Some(spec))
+}
+
+pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), AppError> {
+    let write_error = |source| AppError::Output {
+        target: "stdout".into(),
+        source,
+    };
+    if args.list {
+        for category in Category::ALL {
+            let stage = category.stage().map_or("any", |s| s.id());
+            writeln!(
+                out,
+                "{:<26} {:<10} {}",
+                category.id(),
+                stage,
+                category.meaning()
+            )
+            .map_err(write_error)?;
+        }
+        return Ok(());
+    }
+    let id = args.category.as_deref().unwrap_or_default();
+    let category: Category = id
+        .parse()
+        .map_err(|e: crate::category::UnknownCategory| AppError::Usage(e.to_string()))?;
+    describe(category, args.lang, out).map_err(write_error)
+}
+
+fn describe(category: Category, lang: Lang, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", category.id())?;
+    writeln!(
+        out,
+        "  stage:   {}",
+        category
+            .stage()
+            .map_or("any stage after connecting", |s| s.id())
+    )?;
+    writeln!(out, "  meaning: {}", category.meaning())?;
+    writeln!(out, "  fix:     {}", category.hint(lang))
+}

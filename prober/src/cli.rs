@@ -1,0 +1,225 @@
+//! Command-line interface. Secrets never come from arguments: only the names of the
+//! environment variables or files holding them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::category::Lang;
+use crate::known_hosts::HostKeyPolicy;
+use crate::probe::{Compat, Settings, Timeouts};
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "prober",
+    version,
+    about = "Tells, for every asset of a bastion's inventory, whether it can be reached and managed over SSH, and if not, exactly why."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe every asset of an inventory.
+    Check(CheckArgs),
+    /// Print what a category means and how to fix it.
+    Explain(ExplainArgs),
+    /// Start in-process fake servers, one per failure mode, and probe them.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// CSV inventory (ours or a JumpServer export), or a list of host[:port] lines.
+    pub inventory: PathBuf,
+
+    /// TOML file defining the credentials the inventory's admin_user column names.
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub simple: SimpleCredential,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The credential for rows that name none (or for every row without --credentials).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SimpleCredential {
+    /// Admin user name for rows without an admin_user.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Environment variable holding --user's password.
+    #[arg(long, value_name = "VAR", requires = "user")]
+    pub password_env: Option<String>,
+    /// File holding --user's password.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "user",
+        conflicts_with = "password_env"
+    )]
+    pub password_file: Option<PathBuf>,
+    /// Private key for --user (OpenSSH or PEM).
+    #[arg(long, value_name = "FILE", requires = "user")]
+    pub key: Option<PathBuf>,
+    /// Environment variable holding the key's passphrase.
+    #[arg(long, value_name = "VAR", requires = "key")]
+    pub key_passphrase_env: Option<String>,
+    /// Use the keys of the ssh-agent at $SSH_AUTH_SOCK.
+    #[arg(long, requires = "user")]
+    pub agent: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// Assets probed at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
+    /// Deadline for the whole probe of one asset.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub dns_timeout: Option<Duration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Wait for the server's SSH identification line.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub banner_timeout: Option<Duration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub kex_timeout: Option<Duration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub auth_timeout: Option<Duration>,
+    /// The inspection command on the asset.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub exec_timeout: Option<Duration>,
+    /// Resolve names with this DNS server instead of the system's.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_nameserver)]
+    pub nameserver: Option<SocketAddr>,
+    /// Algorithm set: legacy adds SHA-1 kex, CBC ciphers, hmac-sha1 and ssh-rsa for old devices.
+    #[arg(long, value_enum, default_value_t = Compat::Modern)]
+    pub compat: Compat,
+    #[arg(long, value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
+    pub host_key_check: HostKeyPolicy,
+    /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write results here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Language of hints.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A category id, e.g. auth_failed.
+    #[arg(required_unless_present = "list")]
+    pub category: Option<String>,
+    /// List every category.
+    #[arg(long)]
+    pub list: bool,
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ProbeArgs {
+    pub fn settings(&self) -> Settings {
+        let d = Timeouts::default();
+        Settings {
+            timeouts: Timeouts {
+                dns: self.dns_timeout.unwrap_or(d.dns),
+                connect: self.connect_timeout.unwrap_or(d.connect),
+                banner: self.banner_timeout.unwrap_or(d.banner),
+                kex: self.kex_timeout.unwrap_or(d.kex),
+                auth: self.auth_timeout.unwrap_or(d.auth),
+                exec: self.exec_timeout.unwrap_or(d.exec),
+                total: self.timeout.unwrap_or(d.total),
+            },
+            compat: self.compat,
+            host_key_policy: self.host_key_check,
+            known_hosts: self.known_hosts.clone().or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
+            }),
+            nameserver: self.nameserver,
+        }
+    }
+}
+
+/// `500ms`, `5s`, `2m`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 500ms, 5s, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use ms, s or m)")),
+    };
+    if seconds <= 0.0 || !seconds.is_finite() {
+        return Err(format!("{text:?}: must be positive"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let ip = text.trim_start_matches('[').trim_end_matches(']');
+    ip.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("{text:?} is not IP or IP:PORT"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_nameservers() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert!(parse_duration("0s").is_err() && parse_duration("5h").is_err());
+        assert_eq!(parse_nameserver("127.0.0.1:5353").unwrap().port(), 5353);
+        assert_eq!(parse_nameserver("::1").unwrap().port(), 53);
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,362 @@
+//! Credentials: the TOML file that inventory rows name their admin user in, and the
+//! simple mode (`--user` with `--password-env`, `--key` or `--agent`). Secrets are read
+//! once at start, never logged, and wiped from memory when dropped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use russh::keys::PrivateKey;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+/// A password or passphrase. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(Zeroizing::new(value))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Why a credential's private key cannot be used; each maps to its own category.
+#[derive(Debug, Clone)]
+pub enum KeyProblem {
+    Unreadable(String),
+    PassphraseRequired(String),
+}
+
+/// A credential ready for use. Problems with its secrets are kept, not raised: they
+/// become the verdict of the assets that use it, and only of those.
+#[derive(Debug)]
+pub struct Credential {
+    pub name: String,
+    pub username: String,
+    pub password: Option<Result<Secret, String>>,
+    pub key: Option<Result<Arc<PrivateKey>, KeyProblem>>,
+    pub agent: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("cannot read credentials file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("credentials file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    #[serde(default)]
+    credentials: BTreeMap<String, CredentialSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSpec {
+    pub username: String,
+    pub password: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub key_passphrase_env: Option<String>,
+    pub key_passphrase_file: Option<PathBuf>,
+    #[serde(default)]
+    pub agent: bool,
+}
+
+/// Every credential known to a run: the named ones from the file, and the one given on
+/// the command line, used for rows that name none.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    named: HashMap<String, Arc<Credential>>,
+    fallback: Option<Arc<Credential>>,
+    pub warnings: Vec<String>,
+}
+
+impl Credentials {
+    pub fn load(path: &Path) -> Result<Credentials, CredentialsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CredentialsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let invalid = |message: String| CredentialsError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let spec: FileSpec = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut credentials = Credentials::default();
+        for (name, spec) in spec.credentials {
+            spec.validate()
+                .map_err(|m| invalid(format!("credential `{name}`: {m}")))?;
+            if spec.password.is_some() && readable_by_others(path) {
+                credentials.warnings.push(format!(
+                    "credential `{name}` has an inline password in {}, which other users can read; prefer password_env or a 0600 password_file",
+                    path.display()
+                ));
+            }
+            let credential = spec.resolve(&name, base, &mut credentials.warnings);
+            credentials.named.insert(name, Arc::new(credential));
+        }
+        Ok(credentials)
+    }
+
+    pub fn set_fallback(&mut self, credential: Credential) {
+        self.fallback = Some(Arc::new(credential));
+    }
+
+    pub fn has_fallback(&self) -> bool {
+        self.fallback.is_some()
+    }
+
+    /// The credential for a row: the one it names, else the command line's.
+    pub fn for_row(&self, admin_user: Option<&str>) -> Result<Arc<Credential>, String> {
+        match admin_user {
+            Some(name) if !self.named.is_empty() || self.fallback.is_none() => {
+                self.named.get(name).cloned().ok_or_else(|| {
+                    format!("unknown credential `{name}`: not defined in the credentials file")
+                })
+            }
+            _ => self.fallback.clone().ok_or_else(|| {
+                "no admin user: the row names none and no --user was given".to_string()
+            }),
+        }
+    }
+}
+
+impl CredentialSpec {
+    fn validate(&self) -> Result<(), String> {
+        if self.username.trim().is_empty() || self.username.chars().any(char::is_control) {
+            return Err("username is empty or has control characters".into());
+        }
+        let password_sources = [
+            self.password.is_some(),
+            self.password_env.is_some(),
+            self.password_file.is_some(),
+        ];
+        if password_sources.iter().filter(|s| **s).count() > 1 {
+            return Err("give only one of password, password_env, password_file".into());
+        }
+        if self.key_passphrase_env.is_some() && self.key_passphrase_file.is_some() {
+            return Err("give only one of key_passphrase_env, key_passphrase_file".into());
+        }
+        if !password_sources.contains(&true) && self.key.is_none() && !self.agent {
+            return Err(
+                "needs a password (password_env, password_file), a key, or agent = true".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads the secrets the spec points at; `base` anchors relative paths.
+    pub fn resolve(&self, name: &str, base: &Path, warnings: &mut Vec<String>) -> Credential {
+        let password = if let Some(p) = &self.password {
+            Some(Ok(Secret::new(p.clone())))
+        } else if let Some(var) = &self.password_env {
+            Some(secret_from_env(var))
+        } else {
+            self.password_file
+                .as_ref()
+                .map(|file| secret_from_file(&base.join(file), name, warnings))
+        };
+        let key = self.key.as_ref().map(|file| {
+            let passphrase = if let Some(var) = &self.key_passphrase_env {
+                Some(secret_from_env(var))
+            } else {
+                self.key_passphrase_file
+                    .as_ref()
+                    .map(|f| secret_from_file(&base.join(f), name, warnings))
+            };
+            load_key(&base.join(file), passphrase)
+        });
+        Credential {
+            name: name.to_string(),
+            username: self.username.clone(),
+            password,
+            key,
+            agent: self.agent,
+        }
+    }
+}
+
+fn secret_from_env(var: &str) -> Result<Secret, String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Ok(Secret::new(value)),
+        Ok(_) => Err(format!("environment variable {var} is empty")),
+        Err(_) => Err(format!("environment variable {var} is not set")),
+    }
+}
+
+fn secret_from_file(
+    path: &Path,
+    credential: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Secret, String> {
+    if readable_by_others(path) {
+        warnings.push(format!(
+            "credential `{credential}`: {} is readable by other users (chmod 600 it)",
+            path.display()
+        ));
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let value = text.trim_end_matches(['\n', '\r']).to_string();
+            Ok(Secret::new(value))
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
+}
+
+/// Loads a private key in any format russh reads (OpenSSH, PEM, PKCS#8, PuTTY).
+pub fn load_key(
+    path: &Path,
+    passphrase: Option<Result<Secret, String>>,
+) -> Result<Arc<PrivateKey>, KeyProblem> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| KeyProblem::Unreadable(format!("cannot read key {}: {e}", path.display())))?;
+    let passphrase = match passphrase {
+        Some(Ok(secret)) => Some(secret),
+        Some(Err(problem)) => {
+            return Err(KeyProblem::PassphraseRequired(format!(
+                "key {} needs its passphrase: {problem}",
+                path.display()
+            )));
+        }
+        None => None,
+    };
+    match russh::keys::decode_secret_key(&text, passphrase.as_ref().map(Secret::expose)) {
+        Ok(key) => Ok(Arc::new(key)),
+        Err(russh::keys::Error::KeyIsEncrypted) => Err(KeyProblem::PassphraseRequired(format!(
+            "key {} is encrypted and no passphrase was given",
+            path.display()
+        ))),
+        Err(e) if passphrase.is_some() && is_encrypted(&text) => {
+            Err(KeyProblem::PassphraseRequired(format!(
+                "key {} did not decrypt with the given passphrase ({e})",
+                path.display()
+            )))
+        }
+        Err(e) => Err(KeyProblem::Unreadable(format!(
+            "key {} is not a usable private key: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn is_encrypted(text: &str) -> bool {
+    text.contains("ENCRYPTED")
+        || russh::keys::decode_secret_key(text, None)
+            .is_err_and(|e| matches!(e, russh::keys::Error::KeyIsEncrypted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn named_credentials_resolve_relative_files_and_hide_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "root.pw", "s3cret\n");
+        let file = write(
+            dir.path(),
+            "creds.toml",
+            "[credentials.ops-root]\nusername = \"root\"\npassword_file = \"root.pw\"\n\
+             [credentials.nokey]\nusername = \"admin\"\nkey = \"missing_key\"\n",
+        );
+        let creds = Credentials::load(&file).unwrap();
+        let root = creds.for_row(Some("ops-root")).unwrap();
+        assert_eq!(
+            root.password.as_ref().unwrap().as_ref().unwrap().expose(),
+            "s3cret"
+        );
+        assert!(!format!("{root:?}").contains("s3cret"));
+        let nokey = creds.for_row(Some("nokey")).unwrap();
+        assert!(matches!(nokey.key, Some(Err(KeyProblem::Unreadable(_)))));
+        assert!(
+            creds
+                .for_row(Some("other"))
+                .unwrap_err()
+                .contains("unknown credential `other`")
+        );
+        assert!(creds.for_row(None).unwrap_err().contains("no --user"));
+    }
+
+    #[test]
+    fn a_world_readable_password_file_warns_without_showing_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pw = write(dir.path(), "pw", "hunter2");
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let file = write(
+            dir.path(),
+            "c.toml",
+            "[credentials.a]\nusername = \"u\"\npassword_file = \"pw\"\n",
+        );
+        let creds = Credentials::load(&file).unwrap();
+        assert_eq!(creds.warnings.len(), 1);
+        assert!(creds.warnings[0].contains("readable by other users"));
+        assert!(!creds.warnings[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn a_bad_file_is_an_error_naming_the_file_and_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "c.toml",
+            "[credentials.a]\nusername = \"u\"\npasword = \"typo\"\n",
+        );
+        let err = Credentials::load(&file).unwrap_err().to_string();
+        assert!(
+            err.contains("c.toml") && err.contains("pasword") && err.contains("line 3"),
+            "{err}"
+        );
+        let file = write(dir.path(), "d.toml", "[credentials.a]\nusername = \"u\"\n");
+        let err = Credentials::load(&file).unwrap_err().to_string();
+        assert!(err.contains("credential `a`: needs a password"), "{err}");
+    }
+
+    #[test]
+    fn unset_password_env_is_kept_as_the_credentials_problem() {
+        let spec = CredentialSpec {
+            username: "root".into(),
+            password_env: Some("PROBER_TEST_SURELY_UNSET_VAR".into()),
+            ..Default::default()
+        };
+        let credential = spec.resolve("x", Path::new("."), &mut Vec::new());
+        let problem = credential.password.unwrap().unwrap_err();
+        assert!(problem.contains("PROBER_TEST_SURELY_UNSET_VAR is not set"));
+    }
+}

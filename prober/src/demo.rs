@@ -1,0 +1,49 @@
+//! `prober demo`: the fixtures' fake servers on loopback, one per failure mode they can
+//! produce, probed by the same code path as `prober check`.
+
+use std::collections::BTreeMap;
+
+use clap::Parser;
+use fixtures::lab::{Lab, Scenario};
+use prober::app;
+use prober::cli::{Cli, Command, DemoArgs};
+
+/// Succeeds when every fake asset got the category of the failure mode it reproduces.
+pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
+    let lab = Lab::start(Scenario::ALL).await?;
+    let mut argv = vec!["prober".into()];
+    argv.extend(lab.check_args());
+    let Command::Check(mut check) = Cli::try_parse_from(argv)?.command else {
+        unreachable!("check_args builds a check command");
+    };
+    check.output = args.output;
+    let quiet = check.output.quiet;
+    if !quiet {
+        eprintln!(
+            "prober demo: {} fake assets on loopback, each reproducing one failure mode (files in {})\n",
+            Scenario::ALL.len(),
+            lab.dir().display()
+        );
+    }
+    let summary = app::check(&check).await?;
+
+    let mut expected: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, category) in lab.expected() {
+        *expected.entry(category).or_default() += 1;
+    }
+    let got: BTreeMap<&str, usize> = summary.counts.iter().map(|(c, n)| (c.id(), *n)).collect();
+    if got != expected {
+        eprintln!(
+            "prober demo: results differ from the fixtures' failure modes: expected {expected:?}, got {got:?}"
+        );
+        return Ok(false);
+    }
+    if !quiet {
+        eprintln!(
+            "prober demo: all {} assets got the category of their failure mode ({} distinct)",
+            lab.expected().len(),
+            expected.len()
+        );
+    }
+    Ok(true)
+}

@@ -1,0 +1,391 @@
+//! OpenSSH known_hosts, read once per run: plain, wildcard, negated and hashed (`|1|`)
+//! host patterns, `@revoked` keys; new keys appended under accept-new like `ssh` does.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit, Mac};
+use russh::keys::{Algorithm, PublicKey};
+use sha1::Sha1;
+
+/// `--host-key-check`: what to do with a key known_hosts does not vouch for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum HostKeyPolicy {
+    /// Refuse unknown keys.
+    Strict,
+    /// Record unknown keys in known_hosts; refuse changed ones.
+    #[default]
+    AcceptNew,
+    /// Check nothing; only record the fingerprint.
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyStatus {
+    Known,
+    /// known_hosts holds another key of the same type for this host, at this line.
+    Changed {
+        line: usize,
+    },
+    Revoked {
+        line: usize,
+    },
+    Unknown,
+}
+
+enum Pattern {
+    Plain { glob: String, negated: bool },
+    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+}
+
+struct Line {
+    number: usize,
+    patterns: Vec<Pattern>,
+    revoked: bool,
+    key: PublicKey,
+}
+
+pub struct KnownHosts {
+    path: PathBuf,
+    lines: RwLock<Vec<Line>>,
+    append: Mutex<()>,
+    learned: AtomicUsize,
+    /// The first error writing to the file; later ones are alike.
+    learn_error: Mutex<Option<String>>,
+}
+
+/// The name known_hosts files use for a host and port.
+pub fn host_port(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+impl KnownHosts {
+    /// Reads `path`; a missing file is an empty one (it is created on first learn).
+    pub fn load(path: &Path) -> io::Result<KnownHosts> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        let lines = text
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| parse_line(i + 1, line))
+            .collect();
+        Ok(KnownHosts {
+            path: path.to_path_buf(),
+            lines: RwLock::new(lines),
+            append: Mutex::new(()),
+            learned: AtomicUsize::new(0),
+            learn_error: Mutex::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks `key` against every entry for any of `names` (host name, then address).
+    pub fn check(&self, names: &[String], key: &PublicKey) -> HostKeyStatus {
+        let lines = self.lines.read().unwrap_or_else(|e| e.into_inner());
+        let same_key = |line: &&Line| line.key.key_data() == key.key_data();
+        // A revoked key stays revoked whatever other lines say about it.
+        if let Some(line) = lines.iter().filter(|l| l.revoked).find(same_key) {
+            return HostKeyStatus::Revoked { line: line.number };
+        }
+        let mut changed = None;
+        for line in lines
+            .iter()
+            .filter(|l| !l.revoked && names.iter().any(|n| l.matches(n)))
+        {
+            if same_key(&line) {
+                return HostKeyStatus::Known;
+            }
+            if same_family(&line.key.algorithm(), &key.algorithm()) && changed.is_none() {
+                changed = Some(line.number);
+            }
+        }
+        match changed {
+            Some(line) => HostKeyStatus::Changed { line },
+            None => HostKeyStatus::Unknown,
+        }
+    }
+
+    /// Key algorithms known_hosts holds for these names, so the key exchange can ask for
+    /// them first, as OpenSSH does; otherwise a host with a known RSA key that also has an
+    /// Ed25519 key would look changed.
+    pub fn known_algorithms(&self, names: &[String]) -> Vec<Algorithm> {
+        let lines = self.lines.read().unwrap_or_else(|e| e.into_inner());
+        let mut algorithms = Vec::new();
+        for line in lines
+            .iter()
+            .filter(|l| !l.revoked && names.iter().any(|n| l.matches(n)))
+        {
+            let algorithm = line.key.algorithm();
+            if !algorithms.contains(&algorithm) {
+                algorithms.push(algorithm);
+            }
+        }
+        algorithms
+    }
+
+    /// How many keys this run recorded, and the first error recording one.
+    pub fn learned(&self) -> (usize, Option<String>) {
+        let error = self
+            .learn_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        (self.learned.load(Ordering::Relaxed), error)
+    }
+
+    /// Appends a new key for `name`, and remembers it for the rest of the run.
+    pub fn learn(&self, name: &str, key: &PublicKey) -> io::Result<()> {
+        let result = self.append_line(name, key);
+        match &result {
+            Ok(()) => {
+                self.learned.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.learn_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert_with(|| e.to_string());
+            }
+        }
+        result
+    }
+
+    fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<()> {
+        let encoded = key.to_openssh().map_err(io::Error::other)?;
+        let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        writeln!(file, "{name} {encoded}")?;
+        let mut lines = self.lines.write().unwrap_or_else(|e| e.into_inner());
+        let number = lines.last().map_or(1, |l| l.number + 1);
+        lines.push(Line {
+            number,
+            patterns: vec![Pattern::Plain {
+                glob: name.to_string(),
+                negated: false,
+            }],
+            revoked: false,
+            key: key.clone(),
+        });
+        Ok(())
+    }
+}
+
+fn same_family(a: &Algorithm, b: &Algorithm) -> bool {
+    match (a, b) {
+        (Algorithm::Rsa { .. }, Algorithm::Rsa { .. }) => true,
+        _ => a == b,
+    }
+}
+
+fn parse_line(number: usize, line: &str) -> Option<Line> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let mut fields = line.split_whitespace();
+    let mut first = fields.next()?;
+    let mut revoked = false;
+    if let Some(marker) = first.strip_prefix('@') {
+        match marker {
+            "revoked" => revoked = true,
+            // Certificate authorities vouch for certificates, which we do not request.
+            _ => return None,
+        }
+        first = fields.next()?;
+    }
+    let _algorithm = fields.next()?;
+    let key = russh::keys::parse_public_key_base64(fields.next()?).ok()?;
+    let patterns = first.split(',').filter_map(parse_pattern).collect();
+    Some(Line {
+        number,
+        patterns,
+        revoked,
+        key,
+    })
+}
+
+fn parse_pattern(text: &str) -> Option<Pattern> {
+    if let Some(hashed) = text.strip_prefix("|1|") {
+        let (salt, hash) = hashed.split_once('|')?;
+        return Some(Pattern::Hashed {
+            salt: BASE64.decode(salt).ok()?,
+            hash: BASE64.decode(hash).ok()?,
+        });
+    }
+    let (negated, glob) = match text.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    Some(Pattern::Plain {
+        glob: glob.to_lowercase(),
+        negated,
+    })
+}
+
+impl Line {
+    fn matches(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        let mut matched = false;
+        for pattern in &self.patterns {
+            match pattern {
+                Pattern::Plain { glob, negated } if wildcard_match(glob, &name) => {
+                    if *negated {
+                        return false;
+                    }
+                    matched = true;
+                }
+                Pattern::Hashed { salt, hash } => {
+                    if let Ok(mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(salt)
+                        && mac.chain_update(name.as_bytes()).verify_slice(hash).is_ok()
+                    {
+                        matched = true;
+                    }
+                }
+                Pattern::Plain { .. } => {}
+            }
+        }
+        matched
+    }
+}
+
+/// `*` and `?` globbing as in ssh(1) patterns.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use russh::keys::PrivateKey;
+
+    fn key() -> PublicKey {
+        PrivateKey::random(&mut russh::keys::key::safe_rng(), Algorithm::Ed25519)
+            .unwrap()
+            .public_key()
+            .clone()
+    }
+
+    fn hashed(name: &str) -> String {
+        let salt = [7u8; 20];
+        let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&salt)
+            .unwrap()
+            .chain_update(name.as_bytes());
+        format!(
+            "|1|{}|{}",
+            BASE64.encode(salt),
+            BASE64.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    #[test]
+    fn known_changed_unknown_revoked_hashed_and_wildcards() {
+        let (a, b, c, d) = (key(), key(), key(), key());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        let text = format!(
+            "# comment\n\
+             web.example,10.0.0.1 {}\n\
+             [10.0.0.2]:2222 {}\n\
+             {} {}\n\
+             *.lab,!bad.lab {}\n\
+             @revoked * {}\n\
+             garbage line\n",
+            a.to_openssh().unwrap(),
+            b.to_openssh().unwrap(),
+            hashed("hidden.example"),
+            c.to_openssh().unwrap(),
+            d.to_openssh().unwrap(),
+            c.to_openssh().unwrap(),
+        );
+        std::fs::write(&path, text).unwrap();
+        let kh = KnownHosts::load(&path).unwrap();
+        let names = |n: &str| vec![n.to_string()];
+        assert_eq!(kh.check(&names("web.example"), &a), HostKeyStatus::Known);
+        assert_eq!(
+            kh.check(&names("10.0.0.1"), &b),
+            HostKeyStatus::Changed { line: 2 }
+        );
+        assert_eq!(
+            kh.check(&names(&host_port("10.0.0.2", 2222)), &b),
+            HostKeyStatus::Known
+        );
+        assert_eq!(kh.check(&names("10.0.0.2"), &b), HostKeyStatus::Unknown);
+        assert_eq!(kh.check(&names("db.lab"), &d), HostKeyStatus::Known);
+        assert_eq!(kh.check(&names("bad.lab"), &d), HostKeyStatus::Unknown);
+        assert_eq!(
+            kh.check(&names("hidden.example"), &c),
+            HostKeyStatus::Revoked { line: 6 }
+        );
+        assert_eq!(
+            kh.known_algorithms(&names("web.example")),
+            vec![Algorithm::Ed25519]
+        );
+    }
+
+    #[test]
+    fn learned_keys_are_appended_and_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/known_hosts");
+        let kh = KnownHosts::load(&path).unwrap();
+        let k = key();
+        let name = host_port("127.0.0.1", 2200);
+        assert_eq!(
+            kh.check(std::slice::from_ref(&name), &k),
+            HostKeyStatus::Unknown
+        );
+        kh.learn(&name, &k).unwrap();
+        assert_eq!(
+            kh.check(std::slice::from_ref(&name), &k),
+            HostKeyStatus::Known
+        );
+        let reloaded = KnownHosts::load(&path).unwrap();
+        assert_eq!(reloaded.check(&[name], &k), HostKeyStatus::Known);
+    }
+
+    #[test]
+    fn globbing() {
+        assert!(wildcard_match("*.lab", "a.lab"));
+        assert!(wildcard_match("10.0.0.?", "10.0.0.7"));
+        assert!(!wildcard_match("10.0.0.?", "10.0.0.17"));
+        assert!(wildcard_match("*", ""));
+    }
+}

@@ -1,0 +1,333 @@
+//! Stage 6: admin authentication. Asks the server which methods it allows first (the
+//! "none" request, as OpenSSH does), so a method the server does not offer is reported
+//! as unavailable instead of costing a failed attempt.
+
+use std::sync::Arc;
+
+use russh::MethodSet;
+use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
+
+use super::outcome::{Failure, Observations};
+use super::session::Session;
+use crate::category::{Category, Stage};
+use crate::credentials::{Credential, KeyProblem, Secret};
+
+enum Attempt {
+    Key(Arc<PrivateKey>),
+    Password(Secret),
+    Agent,
+}
+
+impl Attempt {
+    fn offers(&self) -> &'static str {
+        match self {
+            Attempt::Key(_) | Attempt::Agent => "publickey",
+            Attempt::Password(_) => "password",
+        }
+    }
+
+    fn allowed_by(&self, allowed: &[String]) -> bool {
+        let has = |m: &str| allowed.iter().any(|a| a == m);
+        match self {
+            Attempt::Password(_) => has("password") || has("keyboard-interactive"),
+            _ => has("publickey"),
+        }
+    }
+}
+
+/// What one attempt gave: the server's answer, and how we authenticated if it worked.
+struct Tried {
+    result: AuthResult,
+    how: String,
+}
+
+/// Logs in; on success returns how (e.g. "publickey rsa-sha2-512").
+pub async fn authenticate(
+    session: &mut Session,
+    credential: &Credential,
+    obs: &mut Observations,
+) -> Result<String, Failure> {
+    let attempts = attempts(credential)?;
+    let user = credential.username.as_str();
+    let mut allowed = match session.authenticate_none(user).await.map_err(protocol)? {
+        AuthResult::Success => return Ok("none (the server asked for no authentication)".into()),
+        AuthResult::Failure {
+            remaining_methods, ..
+        } => names(&remaining_methods),
+    };
+    obs.auth_methods = Some(allowed.clone());
+
+    let mut tried = Vec::new();
+    let mut partial = None;
+    for attempt in &attempts {
+        if !attempt.allowed_by(&allowed) {
+            continue;
+        }
+        tried.push(attempt.offers());
+        for outcome in run(session, user, attempt, &allowed).await? {
+            match outcome.result {
+                AuthResult::Success => return Ok(outcome.how),
+                AuthResult::Failure {
+                    remaining_methods,
+                    partial_success,
+                } => {
+                    if partial_success {
+                        partial = Some(outcome.how);
+                    }
+                    if !remaining_methods.is_empty() {
+                        allowed = names(&remaining_methods);
+                        obs.auth_methods = Some(allowed.clone());
+                    }
+                }
+            }
+        }
+    }
+    let offered: Vec<&str> = attempts.iter().map(Attempt::offers).collect();
+    let allowed = allowed.join(",");
+    if let Some(how) = partial {
+        return Err(Failure::at_home(
+            Category::AuthPartial,
+            format!("{user}: {how} was accepted but the server requires more: {allowed}"),
+        ));
+    }
+    if tried.is_empty() {
+        return Err(Failure::at_home(
+            Category::AuthMethodUnavailable,
+            format!(
+                "the server allows {allowed} for {user}; credential `{}` has {}",
+                credential.name,
+                offered.join(",")
+            ),
+        ));
+    }
+    Err(Failure::at_home(
+        Category::AuthFailed,
+        format!(
+            "the server rejected {} for {user}; it allows: {allowed}",
+            tried.join(",")
+        ),
+    ))
+}
+
+fn attempts(credential: &Credential) -> Result<Vec<Attempt>, Failure> {
+    let mut attempts = Vec::new();
+    match &credential.key {
+        Some(Ok(key)) => attempts.push(Attempt::Key(key.clone())),
+        Some(Err(KeyProblem::Unreadable(m))) => {
+            return Err(Failure::at_home(Category::KeyUnreadable, m.clone()));
+        }
+        Some(Err(KeyProblem::PassphraseRequired(m))) => {
+            return Err(Failure::at_home(Category::KeyPassphraseRequired, m.clone()));
+        }
+        None => {}
+    }
+    if credential.agent {
+        attempts.push(Attempt::Agent);
+    }
+    match &credential.password {
+        Some(Ok(secret)) => attempts.push(Attempt::Password(secret.clone())),
+        Some(Err(problem)) => {
+            return Err(Failure::at_home(
+                Category::CredentialUnavailable,
+                format!("credential `{}`: {problem}", credential.name),
+            ));
+        }
+        None => {}
+    }
+    Ok(attempts)
+}
+
+async fn run(
+    session: &mut Session,
+    user: &str,
+    attempt: &Attempt,
+    allowed: &[String],
+) -> Result<Vec<Tried>, Failure> {
+    match attempt {
+        Attempt::Key(key) => Ok(vec![with_key(session, user, key.clone()).await?]),
+        Attempt::Password(secret) => Ok(vec![with_password(session, user, secret, allowed).await?]),
+        Attempt::Agent => with_agent(session, user).await,
+    }
+}
+
+async fn rsa_hash(session: &Session, key: &PublicKey) -> Option<HashAlg> {
+    if !key.algorithm().is_rsa() {
+        return None;
+    }
+    // Servers without the server-sig-algs extension predate SHA-1 deprecation, but
+    // SHA-256 signatures are still the better first guess for them.
+    session
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(Some(HashAlg::Sha256))
+}
+
+fn signature_name(key: &PublicKey, hash: Option<HashAlg>) -> String {
+    match (key.algorithm().is_rsa(), hash) {
+        (true, Some(HashAlg::Sha512)) => "rsa-sha2-512".into(),
+        (true, Some(_)) => "rsa-sha2-256".into(),
+        (true, None) => "ssh-rsa".into(),
+        _ => key.algorithm().to_string(),
+    }
+}
+
+async fn with_key(
+    session: &mut Session,
+    user: &str,
+    key: Arc<PrivateKey>,
+) -> Result<Tried, Failure> {
+    let hash = rsa_hash(session, key.public_key()).await;
+    let how = format!("publickey {}", signature_name(key.public_key(), hash));
+    let result = session
+        .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key, hash))
+        .await
+        .map_err(protocol)?;
+    Ok(Tried { result, how })
+}
+
+async fn with_password(
+    session: &mut Session,
+    user: &str,
+    secret: &Secret,
+    allowed: &[String],
+) -> Result<Tried, Failure> {
+    if !allowed.iter().any(|m| m == "password") {
+        return keyboard_interactive(session, user, secret).await;
+    }
+    let result = session
+        .authenticate_password(user, secret.expose())
+        .await
+        .map_err(protocol)?;
+    Ok(Tried {
+        result,
+        how: "password".into(),
+    })
+}
+
+/// PAM setups often offer the password only through keyboard-interactive.
+async fn keyboard_interactive(
+    session: &mut Session,
+    user: &str,
+    secret: &Secret,
+) -> Result<Tried, Failure> {
+    let how = "keyboard-interactive".to_string();
+    let mut reply = session
+        .authenticate_keyboard_interactive_start(user, None)
+        .await
+        .map_err(protocol)?;
+    for _round in 0..4 {
+        match reply {
+            KeyboardInteractiveAuthResponse::Success => {
+                return Ok(Tried {
+                    result: AuthResult::Success,
+                    how,
+                });
+            }
+            KeyboardInteractiveAuthResponse::Failure {
+                remaining_methods,
+                partial_success,
+            } => {
+                return Ok(Tried {
+                    result: AuthResult::Failure {
+                        remaining_methods,
+                        partial_success,
+                    },
+                    how,
+                });
+            }
+            KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
+                if let Some(other) = prompts.iter().find(|p| !is_password_prompt(&p.prompt)) {
+                    return Err(Failure::at_home(
+                        Category::AuthPartial,
+                        format!(
+                            "{user}: the server asks {:?} (keyboard-interactive), which a probe cannot answer",
+                            other.prompt.trim()
+                        ),
+                    ));
+                }
+                let answers = prompts
+                    .iter()
+                    .map(|_| secret.expose().to_string())
+                    .collect();
+                reply = session
+                    .authenticate_keyboard_interactive_respond(answers)
+                    .await
+                    .map_err(protocol)?;
+            }
+        }
+    }
+    Err(Failure::at_home(
+        Category::AuthPartial,
+        format!("{user}: keyboard-interactive went on for too many rounds"),
+    ))
+}
+
+fn is_password_prompt(prompt: &str) -> bool {
+    let prompt = prompt.to_lowercase();
+    prompt.contains("password") || prompt.contains("passcode") || prompt.contains("密码")
+}
+
+async fn with_agent(session: &mut Session, user: &str) -> Result<Vec<Tried>, Failure> {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        Failure::at_home(Category::CredentialUnavailable, format!("ssh-agent: {e}"))
+    };
+    let mut agent = AgentClient::connect_env()
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let identities = agent
+        .request_identities()
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if identities.is_empty() {
+        return Err(unavailable(&"the agent holds no keys"));
+    }
+    let mut outcomes = Vec::new();
+    for identity in identities {
+        let key = identity.public_key().into_owned();
+        let hash = rsa_hash(session, &key).await;
+        let how = format!(
+            "agent key {} ({})",
+            signature_name(&key, hash),
+            identity_comment(&identity)
+        );
+        let result = session
+            .authenticate_publickey_with(user, key, hash, &mut agent)
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    Category::SshProtocolError,
+                    Stage::Auth,
+                    format!("agent signing failed: {e}"),
+                )
+            })?;
+        let done = matches!(result, AuthResult::Success);
+        outcomes.push(Tried { result, how });
+        if done {
+            break;
+        }
+    }
+    Ok(outcomes)
+}
+
+fn identity_comment(identity: &russh::keys::agent::AgentIdentity) -> String {
+    match identity {
+        russh::keys::agent::AgentIdentity::PublicKey { comment, .. } => comment.clone(),
+        russh::keys::agent::AgentIdentity::Certificate { comment, .. } => comment.clone(),
+    }
+}
+
+fn names(methods: &MethodSet) -> Vec<String> {
+    methods.iter().map(String::from).collect()
+}
+
+fn protocol(error: russh::Error) -> Failure {
+    Failure::new(
+        Category::SshProtocolError,
+        Stage::Auth,
+        format!("the connection failed during authentication: {error}"),
+    )
+}

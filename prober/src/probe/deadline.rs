@@ -1,0 +1,104 @@
+//! Stage timeouts under an overall per-asset deadline: every network await goes through
+//! here, so no asset can stall a run.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::outcome::Failure;
+use crate::category::{Category, Stage};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    end: Instant,
+    total: Duration,
+}
+
+impl Deadline {
+    pub fn after(total: Duration) -> Deadline {
+        Deadline {
+            end: Instant::now() + total,
+            total,
+        }
+    }
+
+    /// Runs one stage with its own limit. Whichever runs out first decides the verdict:
+    /// the stage's limit gives the stage's timeout category, the deadline gives `timeout`.
+    pub async fn stage<T>(
+        &self,
+        stage: Stage,
+        limit: Duration,
+        work: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        let remaining = self.end.saturating_duration_since(Instant::now());
+        let deadline_first = remaining < limit;
+        match tokio::time::timeout(limit.min(remaining), work).await {
+            Ok(result) => result,
+            Err(_) if deadline_first => Err(Failure::new(
+                Category::Timeout,
+                stage,
+                format!(
+                    "the per-asset deadline ({}) ran out during the {stage} stage",
+                    human(self.total)
+                ),
+            )),
+            Err(_) => Err(stage_timeout(stage, limit)),
+        }
+    }
+}
+
+fn stage_timeout(stage: Stage, limit: Duration) -> Failure {
+    let (category, what) = match stage {
+        Stage::Resolve => (Category::DnsTimeout, "no DNS answer"),
+        Stage::Connect => (Category::TcpTimeout, "no answer to the TCP connection"),
+        Stage::Banner => (
+            Category::SshBannerTimeout,
+            "TCP connected but no SSH banner",
+        ),
+        Stage::Kex | Stage::HostKey => (Category::Timeout, "key exchange did not finish"),
+        Stage::Auth => (Category::Timeout, "authentication got no answer"),
+        _ => (Category::Timeout, "the inspection command did not finish"),
+    };
+    Failure::new(category, stage, format!("{what} within {}", human(limit)))
+}
+
+pub fn human(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stage_limit_gives_the_stage_category() {
+        let d = Deadline::after(Duration::from_secs(60));
+        let err = d
+            .stage(Stage::Banner, Duration::from_secs(5), async {
+                std::future::pending::<Result<(), Failure>>().await
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.category, Category::SshBannerTimeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_gives_timeout_at_the_stage_it_hit() {
+        let d = Deadline::after(Duration::from_secs(3));
+        let err = d
+            .stage(Stage::Connect, Duration::from_secs(10), async {
+                std::future::pending::<Result<(), Failure>>().await
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.category, err.stage),
+            (Category::Timeout, Stage::Connect)
+        );
+    }
+}

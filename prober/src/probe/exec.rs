@@ -1,0 +1,57 @@
+//! Runs one command on an authenticated session, feeding it a script on stdin: the
+//! script never appears in a command line, so no login shell (bash, csh, fish) gets to
+//! parse it, only `sh`.
+
+use russh::ChannelMsg;
+
+use super::outcome::Failure;
+use super::session::Session;
+use crate::category::{Category, Stage};
+
+/// Output beyond this is dropped; the inspection prints a few hundred bytes.
+const OUTPUT_CAP: usize = 64 * 1024;
+
+#[derive(Debug, Default)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub status: Option<u32>,
+}
+
+pub async fn run_script(session: &Session, command: &str, script: &str) -> Result<Output, Failure> {
+    let refused = |what: String| Failure::new(Category::ExecRefused, Stage::Inspect, what);
+    let mut channel = session
+        .channel_open_session()
+        .await
+        .map_err(|e| refused(format!("the server refused a session channel: {e}")))?;
+    channel
+        .exec(true, command)
+        .await
+        .map_err(|e| refused(format!("cannot request the command: {e}")))?;
+    channel
+        .data_bytes(script.as_bytes().to_vec())
+        .await
+        .map_err(|e| refused(format!("cannot send the script: {e}")))?;
+    let _ = channel.eof().await;
+    let mut output = Output::default();
+    while let Some(message) = channel.wait().await {
+        match message {
+            ChannelMsg::Failure => {
+                return Err(refused(
+                    "the server refused to run a command on this account".into(),
+                ));
+            }
+            ChannelMsg::Data { data } => append(&mut output.stdout, &data),
+            ChannelMsg::ExtendedData { data, .. } => append(&mut output.stderr, &data),
+            ChannelMsg::ExitStatus { exit_status } => output.status = Some(exit_status),
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    Ok(output)
+}
+
+fn append(buffer: &mut Vec<u8>, data: &[u8]) {
+    let room = OUTPUT_CAP.saturating_sub(buffer.len());
+    buffer.extend_from_slice(&data[..data.len().min(room)]);
+}

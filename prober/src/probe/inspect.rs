@@ -1,0 +1,295 @@
+//! Stage 7: one exec on the admin connection that checks everything Ansible-based
+//! management needs (uid, non-interactive sudo, python, a writable temp dir) and gathers
+//! the hardware facts. The script only reports; the verdict is decided here, where it
+//! can be tested.
+
+use super::banner::printable;
+use super::exec::{self, Output};
+use super::outcome::{Facts, Failure, Observations};
+use super::session::Session;
+use crate::category::Category;
+
+pub const MARKER: &str = "prober-inspect 1";
+
+/// POSIX sh. It reads nothing from the inventory, so nothing needs quoting.
+pub const SCRIPT: &str = r#"LC_ALL=C; export LC_ALL
+echo 'prober-inspect 1'
+u=$(id -u 2>/dev/null)
+echo "uid=$u"
+echo "user=$(id -un 2>/dev/null)"
+echo "groups=$(id -Gn 2>/dev/null)"
+if [ "$u" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    out=$(sudo -n id -u 2>&1 </dev/null); rc=$?
+    echo "sudo_rc=$rc"
+    printf '%s\n' "$out" | head -n 8 | sed 's/^/sudo_out=/'
+  else
+    echo 'sudo_rc=absent'
+  fi
+fi
+for p in python3 python /usr/libexec/platform-python; do
+  w=$(command -v "$p" 2>/dev/null) && { echo "python=$w"; break; }
+done
+for d in "$TMPDIR" /tmp /var/tmp "$HOME"; do
+  [ -n "$d" ] || continue
+  t="$d/.prober-$$"
+  if mkdir "$t" 2>/dev/null; then rmdir "$t"; echo "tmp=$d"; break; fi
+done
+echo "hostname=$(uname -n 2>/dev/null)"
+echo "kernel=$(uname -r 2>/dev/null)"
+echo "arch=$(uname -m 2>/dev/null)"
+echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
+grep '^MemTotal:' /proc/meminfo 2>/dev/null | sed 's/^/meminfo=/'
+grep -E '^(ID|VERSION_ID|PRETTY_NAME)=' /etc/os-release 2>/dev/null | sed 's/^/os_/'
+echo end
+"#;
+
+/// What the script reported, before judging.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub uid: Option<u32>,
+    pub user: Option<String>,
+    pub groups: Vec<String>,
+    pub sudo_rc: Option<String>,
+    pub sudo_out: Vec<String>,
+    pub python: Option<String>,
+    pub tmp: Option<String>,
+    pub facts: Facts,
+    pub complete: bool,
+}
+
+pub async fn inspect(session: &Session, obs: &mut Observations) -> Result<String, Failure> {
+    let output = exec::run_script(session, "sh -s", SCRIPT).await?;
+    let report = parse(&output)?;
+    judge(&report, obs)
+}
+
+/// Parses the script's output; output without our marker means the account has no
+/// usable shell (nologin prints "This account is currently not available.").
+pub fn parse(output: &Output) -> Result<Report, Failure> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut lines = stdout.lines().skip_while(|l| l.trim() != MARKER);
+    if lines.next().is_none() {
+        let said = [&output.stdout, &output.stderr]
+            .into_iter()
+            .map(|b| String::from_utf8_lossy(b).trim().to_string())
+            .find(|t| !t.is_empty())
+            .map(|t| printable(t.lines().next().unwrap_or("").as_bytes()));
+        let status = output.status.map_or("none".to_string(), |s| s.to_string());
+        return Err(Failure::at_home(
+            Category::ShellUnavailable,
+            match said {
+                Some(text) => format!(
+                    "the account's shell did not run the command (exit status {status}): {text}"
+                ),
+                None => format!(
+                    "the account's shell did not run the command (exit status {status}, no output)"
+                ),
+            },
+        ));
+    }
+    let mut report = Report::default();
+    for line in lines {
+        if line == "end" {
+            report.complete = true;
+            break;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let text = || Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        match key {
+            "uid" => report.uid = value.trim().parse().ok(),
+            "user" => report.user = text(),
+            "groups" => report.groups = value.split_whitespace().map(String::from).collect(),
+            "sudo_rc" => report.sudo_rc = text(),
+            "sudo_out" => report.sudo_out.push(value.to_string()),
+            "python" => report.python = text(),
+            "tmp" => report.tmp = text(),
+            "hostname" => report.facts.hostname = text(),
+            "kernel" => report.facts.kernel = text(),
+            "arch" => report.facts.arch = text(),
+            "cpus" => report.facts.cpus = value.trim().parse().ok(),
+            "meminfo" => report.facts.memory_mb = meminfo_mb(value),
+            "os_PRETTY_NAME" => report.facts.os = unquote(value),
+            "os_ID" if report.facts.os.is_none() => report.facts.os = unquote(value),
+            "os_VERSION_ID" => report.facts.os_version = unquote(value),
+            _ => {}
+        }
+    }
+    Ok(report)
+}
+
+fn unquote(value: &str) -> Option<String> {
+    Some(value.trim().trim_matches(['"', '\'']).to_string()).filter(|v| !v.is_empty())
+}
+
+fn meminfo_mb(value: &str) -> Option<u64> {
+    // "MemTotal:       16314296 kB"
+    let kb: u64 = value.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// How sudo answered, from its exit code and messages (LC_ALL=C, so English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sudo {
+    Root,
+    NoPassword,
+    PasswordRequired,
+    RequireTty,
+    Denied,
+    Absent,
+    NotRoot,
+}
+
+impl Sudo {
+    pub fn id(self) -> &'static str {
+        match self {
+            Sudo::Root => "root",
+            Sudo::NoPassword => "nopasswd",
+            Sudo::PasswordRequired => "password_required",
+            Sudo::RequireTty => "requiretty",
+            Sudo::Denied => "denied",
+            Sudo::Absent => "absent",
+            Sudo::NotRoot => "not_root",
+        }
+    }
+}
+
+/// Groups that distributions grant full sudo by default.
+const SUDO_GROUPS: &[&str] = &["sudo", "wheel"];
+
+pub fn sudo_of(report: &Report) -> Sudo {
+    if report.uid == Some(0) {
+        return Sudo::Root;
+    }
+    let lines: Vec<&str> = report
+        .sudo_out
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty() && !l.contains("unable to resolve host"))
+        .collect();
+    let said = |needle: &str| lines.iter().any(|l| l.to_lowercase().contains(needle));
+    match report.sudo_rc.as_deref() {
+        Some("absent") => Sudo::Absent,
+        Some("0") if lines.last() == Some(&"0") => Sudo::NoPassword,
+        Some("0") => Sudo::NotRoot,
+        _ if said("must have a tty") => Sudo::RequireTty,
+        _ if said("not in the sudoers file")
+            || said("may not run sudo")
+            || said("is not allowed to execute") =>
+        {
+            Sudo::Denied
+        }
+        // sudo -n also says "a password is required" to users with no rule at all, to
+        // avoid telling who may sudo; membership of a sudo group tells the two apart.
+        _ if said("password is required")
+            || said("no tty present")
+            || said("terminal is required") =>
+        {
+            if report
+                .groups
+                .iter()
+                .any(|g| SUDO_GROUPS.contains(&g.as_str()))
+            {
+                Sudo::PasswordRequired
+            } else {
+                Sudo::Denied
+            }
+        }
+        _ => Sudo::Denied,
+    }
+}
+
+pub fn judge(report: &Report, obs: &mut Observations) -> Result<String, Failure> {
+    obs.uid = report.uid;
+    obs.python = report.python.clone();
+    obs.facts = Some(report.facts.clone());
+    let Some(uid) = report.uid else {
+        return Err(Failure::at_home(
+            Category::ShellUnavailable,
+            "the inspection ran but reported no uid (output cut short?)",
+        ));
+    };
+    let sudo = sudo_of(report);
+    obs.sudo = Some(sudo.id().to_string());
+    let user = report.user.clone().unwrap_or_else(|| format!("uid {uid}"));
+    let sudo_said = report
+        .sudo_out
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| printable(l.as_bytes()));
+    let quoted = || {
+        sudo_said
+            .clone()
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default()
+    };
+    match sudo {
+        Sudo::Root | Sudo::NoPassword => {}
+        Sudo::PasswordRequired => {
+            return Err(Failure::at_home(
+                Category::SudoPasswordRequired,
+                format!("{user} (uid {uid}) needs a password for sudo{}", quoted()),
+            ));
+        }
+        Sudo::RequireTty => {
+            return Err(Failure::at_home(
+                Category::SudoRequiretty,
+                format!(
+                    "sudo refuses to run without a terminal for {user}{}",
+                    quoted()
+                ),
+            ));
+        }
+        Sudo::Absent => {
+            return Err(Failure::at_home(
+                Category::AdminNotPrivileged,
+                format!("{user} (uid {uid}) is not root and sudo is not installed"),
+            ));
+        }
+        Sudo::NotRoot => {
+            return Err(Failure::at_home(
+                Category::AdminNotPrivileged,
+                format!("sudo for {user} does not run commands as root{}", quoted()),
+            ));
+        }
+        Sudo::Denied => {
+            let groups = if report.groups.is_empty() {
+                "none".into()
+            } else {
+                report.groups.join(",")
+            };
+            return Err(Failure::at_home(
+                Category::AdminNotPrivileged,
+                format!(
+                    "{user} (uid {uid}, groups {groups}) is not root and may not sudo{}",
+                    quoted()
+                ),
+            ));
+        }
+    }
+    let Some(python) = &report.python else {
+        return Err(Failure::at_home(
+            Category::PythonMissing,
+            "no python3, python or /usr/libexec/platform-python on the asset",
+        ));
+    };
+    let Some(tmp) = &report.tmp else {
+        return Err(Failure::at_home(
+            Category::TmpNotWritable,
+            format!("{user} cannot create a directory in $TMPDIR, /tmp, /var/tmp or its home"),
+        ));
+    };
+    let how = if sudo == Sudo::Root {
+        "as root".to_string()
+    } else {
+        format!("as {user} with sudo NOPASSWD")
+    };
+    Ok(format!(
+        "root-equivalent {how}; python {python}; temp dir {tmp}"
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+use super::{Record, Sink, Summary};
+use crate::category::{Category, Lang};
+
+/// Fixed-width columns: rows are printed as assets finish, before widths could be known.
+pub struct Table {
+    out: Box<dyn Write + Send>,
+    lang: Lang,
+    seen: BTreeSet<Category>,
+}
+
+const NAME: usize = 24;
+const ADDRESS: usize = 24;
+const CATEGORY: usize = 24;
+
+impl Table {
+    pub fn new(mut out: Box<dyn Write + Send>, lang: Lang) -> io::Result<Table> {
+        writeln!(
+            out,
+            "{:<NAME$} {:<ADDRESS$} {:<CATEGORY$} DETAIL",
+            "NAME", "ADDRESS", "CATEGORY"
+        )?;
+        out.flush()?;
+        Ok(Table {
+            out,
+            lang,
+            seen: BTreeSet::new(),
+        })
+    }
+}
+
+/// Terminal-safe: inventory names and server text may hold control characters.
+fn cell(text: &str, width: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if clean.chars().count() > width {
+        let cut: String = clean.chars().take(width - 1).collect();
+        format!("{cut}…")
+    } else {
+        clean
+    }
+}
+
+impl Sink for Table {
+    fn record(&mut self, r: &Record) -> io::Result<()> {
+        self.seen.insert(r.category);
+        let address = match r.port {
+            Some(port) if r.host.contains(':') => format!("[{}]:{port}", r.host),
+            Some(port) => format!("{}:{port}", r.host),
+            None => r.host.clone(),
+        };
+        writeln!(
+            self.out,
+            "{:<NAME$} {:<ADDRESS$} {:<CATEGORY$} {}",
+            cell(&r.name, NAME),
+            cell(&address, ADDRESS),
+            r.category.id(),
+            cell(&r.message, 400)
+        )?;
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        let to_fix: Vec<Category> = self
+            .seen
+            .iter()
+            .copied()
+            .filter(|c| !matches!(c, Category::Ok | Category::Skipped))
+            .collect();
+        if !to_fix.is_empty() {
+            writeln!(self.out, "\nHOW TO FIX")?;
+            for category in to_fix {
+                writeln!(
+                    self.out,
+                    "  {:<26} {}",
+                    category.id(),
+                    category.hint(self.lang)
+                )?;
+            }
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Fidelity check of the fixture lab: for each fixture, the real OpenSSH client (or a plain DNS
+# query) shows the symptom users really report, and the script asserts it. One PASS/FAIL line per
+# fixture; exit status 1 if any fails. Needs the fixtures up (scripts/fixtures-up.sh).
+#
+#   scripts/fidelity.sh [-v] [FIXTURE...]     -v: print every command's output
+
+# Remote commands are single-quoted on purpose: they expand on the fixture, not here.
+# shellcheck disable=SC2016
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib-fixtures.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-fixtures.sh"
+
+GEN="$FIXTURES_ROOT/fixtures/generated"
+LAB=172.29.77
+VERBOSE=0
+if [[ "${1:-}" == -v ]]; then VERBOSE=1; shift; fi
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+# Prints the password file named by $PASSWORD_FILE: OpenSSH's askpass, instead of sshpass.
+cat >"$WORK/askpass" <<'EOF'
+#!/bin/sh
+exec head -n 1 "$PASSWORD_FILE"
+EOF
+chmod 0700 "$WORK/askpass"
+
+# Given AFTER each call's own options: for ssh, the first value given for an option wins.
+SSH_DEFAULTS=(-o ConnectTimeout=5
+  -o UserKnownHostsFile="$WORK/known_hosts" -o GlobalKnownHostsFile=/dev/null
+  -o StrictHostKeyChecking=accept-new -o IdentityAgent=none -o IdentitiesOnly=yes)
+
+OUT="" RC=0 WHY="" EVIDENCE=""
+
+# run CMD...: runs without stdin; OUT = stdout+stderr (CRs and ssh's "Permanently added" notes
+# removed), RC = exit status.
+run() {
+  OUT="$("$@" </dev/null 2>&1)" && RC=0 || RC=$?
+  OUT="$(tr -d '\r' <<<"$OUT" | grep -v '^Warning: Permanently added' || true)"
+  if ((VERBOSE)); then
+    printf '    $ %s  (exit %s)\n' "${*: -2}" "$RC" >&2
+    printf '    | %s\n' "${OUT//$'\n'/$'\n    | '}" >&2
+  fi
+}
+# key_ssh KEYNAME HOST [SSH-OPTIONS...] COMMAND: admin logs in with generated/KEYNAME.
+key_ssh() {
+  local key="$1" host="$2"
+  shift 2
+  run /usr/bin/ssh -F /dev/null "${@:1:$#-1}" "${SSH_DEFAULTS[@]}" -o BatchMode=yes \
+    -o PreferredAuthentications=publickey -i "$GEN/$key" -l admin "$host" "${@: -1}"
+}
+# pw_ssh PASSWORDFILE USER HOST [SSH-OPTIONS...] COMMAND: password login through SSH_ASKPASS.
+pw_ssh() {
+  local file="$1" user="$2" host="$3"
+  shift 3
+  PASSWORD_FILE="$GEN/$file" SSH_ASKPASS="$WORK/askpass" SSH_ASKPASS_REQUIRE=force \
+    run /usr/bin/ssh -F /dev/null "${@:1:$#-1}" "${SSH_DEFAULTS[@]}" -o BatchMode=no \
+    -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
+    -o PreferredAuthentications=password,keyboard-interactive -l "$user" "$host" "${@: -1}"
+}
+# ok TEXT: the check passed, TEXT is what users would see.
+ok() { EVIDENCE="$*"; }
+# Assertions on the last run; on failure they set WHY.
+has() { grep -qE -- "$1" <<<"$OUT" || { WHY="expected /$1/, got: $(tail -n 3 <<<"$OUT" | tr '\n' ' ')"; return 1; }; }
+lacks() { ! grep -qE -- "$1" <<<"$OUT" || { WHY="unexpected /$1/ in: $(tr '\n' ' ' <<<"$OUT")"; return 1; }; }
+rc_is() { [[ "$RC" == "$1" ]] || { WHY="expected exit $1, got $RC: $(tail -n 3 <<<"$OUT" | tr '\n' ' ')"; return 1; }; }
+
+ADMIN_IS_ROOT_VIA_SUDO='printf "uid=%s sudo_uid=%s\n" "$(id -u)" "$(sudo -n id -u)"'
+
+# ---- one function per fixture: assert the symptom, `ok` the line users would see ---------------
+
+check_healthy-root() {
+  pw_ssh root.password root $LAB.10 'id -u && sudo -n true && echo sudo-ok'
+  rc_is 0 && has '^0$' && has '^sudo-ok$' && ok "root password login: id -u = 0"
+}
+check_healthy-sudo() {
+  key_ssh admin_ed25519 $LAB.11 "$ADMIN_IS_ROOT_VIA_SUDO"
+  rc_is 0 && has '^uid=[1-9][0-9]* sudo_uid=0$' && ok "ed25519 key login, $OUT"
+}
+check_healthy-rsa() {
+  key_ssh admin_rsa $LAB.12 -o PubkeyAcceptedAlgorithms=rsa-sha2-512,rsa-sha2-256 "$ADMIN_IS_ROOT_VIA_SUDO"
+  rc_is 0 && has '^uid=[1-9][0-9]* sudo_uid=0$' || return 1
+  key_ssh admin_rsa $LAB.12 -o PubkeyAcceptedAlgorithms=ssh-rsa 'true'
+  rc_is 255 && has 'Permission denied \(publickey' || return 1
+  ok "RSA key with rsa-sha2-512/256: login and sudo ok; with SHA-1 ssh-rsa only: $(grep 'Permission denied' <<<"$OUT")"
+}
+check_wrong-password() {
+  pw_ssh wrong.password admin $LAB.13 'true'
+  rc_is 255 && has 'Permission denied \(publickey,password\)' || return 1
+  local seen="$OUT"
+  pw_ssh admin.password admin $LAB.13 'true'
+  rc_is 0 && ok "$(grep 'Permission denied' <<<"$seen") (the right password works)"
+}
+check_pubkey-only() {
+  pw_ssh admin.password admin $LAB.14 'true'
+  rc_is 255 && has 'Permission denied \(publickey\)\.' || return 1
+  local seen="$OUT"
+  key_ssh admin_ed25519 $LAB.14 'true'
+  rc_is 0 && ok "password: $(grep 'Permission denied' <<<"$seen") (the key works)"
+}
+check_not-privileged() {
+  key_ssh admin_ed25519 $LAB.15 'LC_ALL=C sudo -n true; echo "rc=$?"; id -Gn; LC_ALL=C sudo -n -v'
+  has '^sudo: a password is required$' && has '^rc=1$' && has '^admin$' &&
+    has '^Sorry, user admin may not run sudo on ' &&
+    ok "sudo -n true: 'sudo: a password is required'; sudo -n -v: '$(grep Sorry <<<"$OUT")'"
+}
+check_sudo-password() {
+  key_ssh admin_ed25519 $LAB.16 'LC_ALL=C sudo -n true; echo "rc=$?"; id -Gn; LC_ALL=C sudo -n -v'
+  has '^rc=1$' && has '^admin sudo$' && lacks 'Sorry' &&
+    [[ "$(grep -c '^sudo: a password is required$' <<<"$OUT")" == 2 ]] &&
+    ok "sudo -n true / sudo -n -v: 'sudo: a password is required' (groups: admin sudo)"
+}
+check_sudo-requiretty() {
+  key_ssh admin_ed25519 $LAB.17 'LC_ALL=C sudo -n true'
+  rc_is 1 && has '^sudo: sorry, you must have a tty to run sudo$' || return 1
+  local seen="$OUT"
+  key_ssh admin_ed25519 $LAB.17 -tt 'sudo -n true'
+  rc_is 0 && ok "$seen (with ssh -tt it works)"
+}
+check_no-python() {
+  key_ssh admin_ed25519 $LAB.18 \
+    'command -v python3 python python2 /usr/bin/python /usr/libexec/platform-python; echo "rc=$?"; sudo -n true && echo sudo-ok'
+  has '^rc=1$' && lacks '/' && has '^sudo-ok$' && ok "no python3, python, python2, /usr/libexec/platform-python"
+}
+check_tmp-readonly() {
+  key_ssh admin_ed25519 $LAB.19 \
+    'for d in /tmp /var/tmp "$HOME"; do mkdir "$d/probe.$$" && echo "WRITABLE $d"; done; LC_ALL=C mktemp; true'
+  lacks WRITABLE && [[ "$(grep -c 'Permission denied' <<<"$OUT")" == 4 ]] &&
+    has "^mktemp: failed to create file via template '/tmp/tmp" &&
+    ok "mkdir fails in /tmp, /var/tmp and \$HOME; $(grep '^mktemp' <<<"$OUT")"
+}
+check_nologin-admin() {
+  key_ssh admin_ed25519 $LAB.20 'id -u'
+  rc_is 1 && has '^This account is currently not available\.$' && ok "$OUT (exit 1)"
+}
+check_hosts-deny() {
+  # libwrap keeps the refused connection open 5 s (it sleeps before exiting): wait longer than that.
+  key_ssh admin_ed25519 $LAB.21 -o ConnectTimeout=10 'true'
+  rc_is 255 && has '^kex_exchange_identification: read: Connection reset by peer$' &&
+    ok "kex_exchange_identification: read: Connection reset by peer"
+}
+check_slow-banner() {
+  key_ssh admin_ed25519 $LAB.22 -o ConnectTimeout=5 'true'
+  rc_is 255 && has '^Connection timed out during banner exchange$' || return 1
+  # ...but the host is only slow, not dead: started at the top, with a 40 s timeout.
+  wait "$SLOW_LOGIN_PID" || { WHY="the slow login never succeeded: $(cat "$WORK/slow-login")"; return 1; }
+  ok "ConnectTimeout=5: Connection timed out during banner exchange; $(cat "$WORK/slow-login")"
+}
+check_firewall-drop() {
+  key_ssh admin_ed25519 $LAB.23 -o ConnectTimeout=3 'true'
+  rc_is 255 && has "^ssh: connect to host $LAB.23 port 22: Connection timed out$" && ok "$OUT"
+}
+check_sshd-down() {
+  key_ssh admin_ed25519 $LAB.24 'true'
+  rc_is 255 && has "^ssh: connect to host $LAB.24 port 22: Connection refused$" && ok "$OUT"
+}
+check_not-ssh() {
+  key_ssh admin_ed25519 $LAB.25 -v 'true'
+  rc_is 255 && has '^kex_exchange_identification: Connection closed by remote host$' &&
+    has 'banner line 0: <!DOCTYPE HTML>' &&
+    ok "kex_exchange_identification: Connection closed by remote host (HTML seen as pre-banner lines)"
+}
+check_legacy-kex() {
+  key_ssh admin_ed25519 $LAB.26 'true'
+  rc_is 255 && has "^Unable to negotiate with $LAB.26 port 22: no matching key exchange method found\. Their offer: diffie-hellman-group1-sha1,diffie-hellman-group14-sha1" || return 1
+  local seen="$OUT"
+  pw_ssh admin.password admin $LAB.26 -o KexAlgorithms=diffie-hellman-group14-sha1,diffie-hellman-group1-sha1 \
+    -o HostKeyAlgorithms=ssh-rsa -o Ciphers=aes128-cbc,aes256-cbc,3des-cbc -o MACs=hmac-sha1 \
+    "$ADMIN_IS_ROOT_VIA_SUDO"
+  rc_is 0 && has '^uid=[1-9][0-9]* sudo_uid=0$' && ok "$(grep -o 'no matching key exchange.*' <<<"$seen") (with the legacy algorithms: login and sudo ok)"
+}
+check_hostkey-changed() {
+  cp "$FIXTURES_ROOT/fixtures/known_hosts" "$WORK/recorded_known_hosts"
+  key_ssh admin_ed25519 $LAB.27 -o UserKnownHostsFile="$WORK/recorded_known_hosts" -o StrictHostKeyChecking=yes 'true'
+  rc_is 255 && has 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!' && has '^Host key verification failed\.$' || return 1
+  key_ssh admin_ed25519 $LAB.27 'true'
+  rc_is 0 && ok "REMOTE HOST IDENTIFICATION HAS CHANGED / Host key verification failed. (fresh known_hosts: ok)"
+}
+check_dns() {
+  cat >"$WORK/dns.py" <<'EOF'
+import socket, struct, sys
+
+def query(name, qtype, timeout):
+    packet = struct.pack(">HHHHHH", 0x5150, 0x0100, 1, 0, 0, 0)
+    packet += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    packet += struct.pack(">HH", qtype, 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(timeout)
+    sock.sendto(packet, (sys.argv[1], 53))
+    try:
+        reply = sock.recv(1500)
+    except socket.timeout:
+        return "timeout"
+    rcode = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED"}.get(reply[3] & 0x0F, "rcode")
+    answers = struct.unpack(">H", reply[6:8])[0]
+    if qtype == 1 and answers:
+        # first answer after the echoed question: name pointer (2), type, class, ttl, length (10)
+        rdata = len(packet) + 12
+        return f"{rcode} {socket.inet_ntoa(reply[rdata:rdata + 4])}"
+    return f"{rcode} answers={answers}"
+
+for name, qtype, timeout in [("healthy-root.lab.test", 1, 3), ("noaddr.lab.test", 1, 3),
+                             ("noaddr.lab.test", 28, 3), ("noaddr.lab.test", 16, 3),
+                             ("missing.lab.test", 1, 3), ("host.slow.lab.test", 1, 5)]:
+    print(f"{name} { {1: 'A', 28: 'AAAA', 16: 'TXT'}[qtype]}: {query(name, qtype, timeout)}")
+EOF
+  run python3 "$WORK/dns.py" "$LAB.53"
+  has '^healthy-root.lab.test A: NOERROR 172\.29\.77\.10$' && has '^noaddr.lab.test A: NOERROR answers=0$' &&
+    has '^noaddr.lab.test AAAA: NOERROR answers=0$' && has '^noaddr.lab.test TXT: NOERROR answers=1$' &&
+    has '^missing.lab.test A: NXDOMAIN' && has '^host.slow.lab.test A: timeout$' &&
+    ok "$(tr '\n' ';' <<<"$OUT" | sed 's/;$//; s/;/; /g')"
+}
+
+# ---- main --------------------------------------------------------------------------------------
+
+ALL=(healthy-root healthy-sudo healthy-rsa wrong-password pubkey-only not-privileged sudo-password
+  sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop sshd-down
+  not-ssh legacy-kex hostkey-changed dns)
+SELECTED=("${ALL[@]}")
+[[ $# -eq 0 ]] || SELECTED=("$@")
+
+if [[ " ${SELECTED[*]} " == *" slow-banner "* ]]; then
+  # The slow host does answer, after its resolver timeout (20 s): log in with a 40 s timeout, in
+  # the background while the other checks run.
+  (
+    start=$SECONDS
+    key_ssh admin_ed25519 $LAB.22 -o ConnectTimeout=40 true
+    if ((RC == 0)); then
+      echo "ConnectTimeout=40: login ok after $((SECONDS - start)) s" >"$WORK/slow-login"
+    else
+      echo "$OUT" >"$WORK/slow-login"
+      exit 1
+    fi
+  ) &
+  SLOW_LOGIN_PID=$!
+fi
+
+failed=0
+for fixture in "${SELECTED[@]}"; do
+  declare -F "check_$fixture" >/dev/null || die "no check for fixture '$fixture'"
+  WHY="" EVIDENCE=""
+  if "check_$fixture"; then
+    printf 'PASS %-16s %s\n' "$fixture" "$EVIDENCE"
+  else
+    printf 'FAIL %-16s %s\n' "$fixture" "${WHY:-check failed}"
+    failed=$((failed + 1))
+  fi
+done
+echo "fidelity: $((${#SELECTED[@]} - failed)) passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Builds the fixture image and starts every fixture container, then waits until all are healthy.
+#
+#   scripts/fixtures-up.sh
+#
+# Environment:
+#   PROBER_FIXTURE_PULL=1         try `docker pull debian:bookworm-slim` before building a local base
+#                                 (off by default: the lab machines have no container registry)
+#   PROBER_FIXTURE_TIMEOUT=180    seconds to wait for every service to become healthy
+#   PROBER_COMPOSE_PROJECT=prober compose project name
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib-fixtures.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-fixtures.sh"
+
+GENERATED="$FIXTURES_ROOT/fixtures/generated"
+HEALTH_TIMEOUT="${PROBER_FIXTURE_TIMEOUT:-180}"
+# Everything the fixture image needs; keep in sync with fixtures/containers/Dockerfile.
+BASE_PACKAGES=(openssh-server openssh-client sudo passwd python3 nftables iproute2 dnsmasq-base procps netbase)
+
+# apt-get install is only attempted as root on Debian.
+can_apt_install() { [[ "$(id -u)" == 0 && -r /etc/debian_version ]]; }
+
+# --- 1. docker engine -------------------------------------------------------------------------
+ensure_docker() {
+  if ! command -v docker >/dev/null 2>&1; then
+    can_apt_install || die "docker is not installed (install docker.io and docker-compose)"
+    log "installing docker.io and docker-compose from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    command -v dockerd >/dev/null 2>&1 || die "docker daemon not running and dockerd not found"
+    [[ "$(id -u)" == 0 ]] || die "docker daemon not running (and not root, so not starting dockerd)"
+    log "starting dockerd in the background (log: /var/log/dockerd-fixtures.log)"
+    nohup dockerd >/var/log/dockerd-fixtures.log 2>&1 &
+    local waited=0
+    until docker info >/dev/null 2>&1; do
+      ((waited < 60)) || die "dockerd did not come up within 60s, see /var/log/dockerd-fixtures.log"
+      sleep 1
+      waited=$((waited + 1))
+    done
+  fi
+  if ! pick_compose; then
+    can_apt_install || die "neither 'docker compose' nor 'docker-compose' is available"
+    log "installing docker-compose from Debian"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+    pick_compose || die "docker-compose still not available"
+  fi
+  log "compose command: $COMPOSE_NAME"
+}
+
+# --- 3. base image ----------------------------------------------------------------------------
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# The machine's own Debian bookworm apt sources, as one-line "deb URI SUITE COMPONENT" entries.
+host_debian_sources() {
+  apt-cache policy 2>/dev/null | awk '
+    /^ *[0-9]+ [a-z]+:\/\// { uri = $2; split($3, sc, "/"); suite = sc[1]; comp = sc[2]; next }
+    /^ *release / && uri != "" {
+      if ($0 ~ /o=Debian/ && suite ~ /^bookworm/) print "deb " uri " " suite " " comp
+      uri = ""
+    }' | sort -u
+}
+
+build_local_base() {
+  if ! command -v mmdebstrap >/dev/null 2>&1; then
+    can_apt_install || die "mmdebstrap is needed to build the base image offline"
+    log "installing mmdebstrap"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+  fi
+  local sources
+  sources="$(mktemp)"
+  host_debian_sources >"$sources"
+  if [[ ! -s "$sources" ]]; then
+    log "no Debian bookworm sources found in apt's lists; using mmdebstrap's default mirrors"
+    rm -f "$sources"
+    sources=""
+  fi
+  local include
+  include="$(IFS=,; echo "${BASE_PACKAGES[*]}")"
+  log "building $LOCAL_BASE_IMAGE with mmdebstrap (bookworm, minbase + $include)"
+  local start=$SECONDS
+  # shellcheck disable=SC2086,SC2016 # $sources: one path or nothing; "$1" is the hook's argument
+  mmdebstrap --variant=minbase --format=tar --quiet \
+    --include="$include" \
+    --aptopt='APT::Install-Recommends "false"' \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+    bookworm - ${sources} |
+    docker import --change 'CMD ["/bin/bash"]' --change 'LABEL org.prober.fixture="base"' \
+      - "$LOCAL_BASE_IMAGE" >/dev/null
+  [[ -z "$sources" ]] || rm -f "$sources"
+  log "base image built in $((SECONDS - start))s"
+}
+
+# Prints the base image to build from.
+choose_base_image() {
+  if image_exists "$UPSTREAM_BASE_IMAGE"; then
+    echo "$UPSTREAM_BASE_IMAGE"
+  elif image_exists "$LOCAL_BASE_IMAGE"; then
+    log "reusing $LOCAL_BASE_IMAGE"
+    echo "$LOCAL_BASE_IMAGE"
+  elif [[ "${PROBER_FIXTURE_PULL:-0}" == 1 ]] && docker pull "$UPSTREAM_BASE_IMAGE" >&2; then
+    echo "$UPSTREAM_BASE_IMAGE"
+  else
+    build_local_base
+    echo "$LOCAL_BASE_IMAGE"
+  fi
+}
+
+# --- 4. secrets -------------------------------------------------------------------------------
+random_password() { # 20 random letters and digits
+  local chars
+  chars="$(head -c 48 /dev/urandom | base64 -w 0 | tr -dc 'A-Za-z0-9')"
+  printf '%s' "${chars:0:20}"
+}
+
+write_secret() { # NAME VALUE: the value alone, no trailing newline; an existing file is kept
+  local file="$GENERATED/$1"
+  [[ -s "$file" ]] && return 0
+  (umask 077 && printf '%s' "$2" >"$file")
+}
+
+generate_secrets() {
+  mkdir -p "$GENERATED"
+  chmod 700 "$GENERATED"
+  write_secret root.password "$(random_password)"
+  write_secret admin.password "$(random_password)"
+  # A password that is deliberately NOT the admin's (for the wrong-password fixture).
+  local wrong
+  wrong="$(random_password)"
+  while [[ "$wrong" == "$(<"$GENERATED/admin.password")" ]]; do wrong="$(random_password)"; done
+  write_secret wrong.password "$wrong"
+  local type
+  for type in ed25519 rsa; do
+    local key="$GENERATED/admin_$type"
+    if [[ ! -s "$key" || ! -s "$key.pub" ]]; then
+      rm -f "$key" "$key.pub"
+      local bits=()
+      [[ "$type" == rsa ]] && bits=(-b 3072)
+      ssh-keygen -q -t "$type" "${bits[@]}" -N '' -C "prober-fixture-admin-$type" -f "$key"
+    fi
+  done
+  log "secrets ready in fixtures/generated/"
+}
+
+# --- 7. wait for health -----------------------------------------------------------------------
+service_states() { # prints "name status health" per container of the project
+  local ids # all of the project's containers, running or not (compose v2's `ps` hides stopped ones)
+  ids="$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT")"
+  [[ -n "$ids" ]] || return 0
+  # shellcheck disable=SC2086 # word splitting of the id list is intended
+  docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' $ids |
+    sed 's#^/##'
+}
+
+wait_healthy() {
+  local expected start=$SECONDS states not_ready
+  expected="$(compose config --services | wc -l)"
+  log "waiting up to ${HEALTH_TIMEOUT}s for $expected services to be healthy"
+  while true; do
+    states="$(service_states)"
+    not_ready="$(awk '$2 != "running" || $3 != "healthy"' <<<"$states")"
+    if [[ -z "$not_ready" && "$(grep -c . <<<"$states")" -eq "$expected" ]]; then
+      log "all $expected services healthy after $((SECONDS - start))s"
+      return 0
+    fi
+    if ((SECONDS - start >= HEALTH_TIMEOUT)); then
+      log "timed out; services not healthy:"
+      printf '  %s\n' "$not_ready" >&2
+      local name _
+      while read -r name _; do
+        [[ -n "$name" ]] || continue
+        log "---- $name: last health check output"
+        docker inspect --format '{{if .State.Health}}{{range .State.Health.Log}}{{.ExitCode}}: {{.Output}}{{end}}{{end}}' "$name" | tail -n 5 >&2 || true
+        log "---- $name: logs"
+        docker logs --tail 40 "$name" >&2 2>&1 || true
+      done <<<"$not_ready"
+      die "fixtures not healthy within ${HEALTH_TIMEOUT}s"
+    fi
+    sleep 1
+  done
+}
+
+main() {
+  ensure_docker
+  local base start
+  base="$(choose_base_image)"
+  generate_secrets
+  log "building $FIXTURE_IMAGE from $base"
+  start=$SECONDS
+  docker build --quiet --build-arg "BASE_IMAGE=$base" --tag "$FIXTURE_IMAGE" \
+    "$FIXTURES_ROOT/fixtures/containers" >/dev/null
+  # The previous build, if this one replaced it, is left untagged: drop it.
+  docker image prune --force --filter label=org.prober.fixture=image >/dev/null
+  log "image built in $((SECONDS - start))s"
+  start=$SECONDS
+  compose up -d --remove-orphans
+  wait_healthy
+  log "fixtures up in $((SECONDS - start))s (compose project '$COMPOSE_PROJECT', network $LAB_NETWORK)"
+}
+
+main "$@"
