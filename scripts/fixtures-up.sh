@@ -4,8 +4,8 @@
 #   scripts/fixtures-up.sh
 #
 # Environment:
-#   PROBER_FIXTURE_PULL=1         try `docker pull debian:bookworm-slim` before building a local base
-#                                 (off by default: the lab machines have no container registry)
+#   PROBER_FIXTURE_PULL=0         do not try `docker pull debian:bookworm-slim` (it is tried first, and
+#                                 a local base is built with mmdebstrap when it fails)
 #   PROBER_FIXTURE_TIMEOUT=180    seconds to wait for every service to become healthy
 #   PROBER_COMPOSE_PROJECT=prober compose project name
 set -euo pipefail
@@ -97,16 +97,19 @@ build_local_base() {
   log "base image built in $((SECONDS - start))s"
 }
 
-# Prints the base image to build from.
+# Prints the base image to build from: the upstream slim image when it is here or can be
+# pulled (as for users with a registry), else a local one built offline.
 choose_base_image() {
   if image_exists "$UPSTREAM_BASE_IMAGE"; then
     echo "$UPSTREAM_BASE_IMAGE"
-  elif image_exists "$LOCAL_BASE_IMAGE"; then
-    log "reusing $LOCAL_BASE_IMAGE"
-    echo "$LOCAL_BASE_IMAGE"
-  elif [[ "${PROBER_FIXTURE_PULL:-0}" == 1 ]] && docker pull "$UPSTREAM_BASE_IMAGE" >&2; then
+  elif [[ "${PROBER_FIXTURE_PULL:-1}" == 1 ]] && timeout 120 docker pull --quiet "$UPSTREAM_BASE_IMAGE" >/dev/null 2>&1; then
+    log "pulled $UPSTREAM_BASE_IMAGE"
     echo "$UPSTREAM_BASE_IMAGE"
+  elif image_exists "$LOCAL_BASE_IMAGE"; then
+    log "no $UPSTREAM_BASE_IMAGE to pull; reusing $LOCAL_BASE_IMAGE"
+    echo "$LOCAL_BASE_IMAGE"
   else
+    log "no $UPSTREAM_BASE_IMAGE to pull; building a local base offline"
     build_local_base
     echo "$LOCAL_BASE_IMAGE"
   fi
@@ -123,9 +126,11 @@ write_secret() { # NAME VALUE: the value alone, no trailing newline; an existing
   local file="$GENERATED/$1"
   [[ -s "$file" ]] && return 0
   (umask 077 && printf '%s' "$2" >"$file")
+  NEW_SECRETS+=("$1")
 }
 
 generate_secrets() {
+  NEW_SECRETS=()
   mkdir -p "$GENERATED"
   chmod 700 "$GENERATED"
   write_secret root.password "$(random_password)"
@@ -143,9 +148,14 @@ generate_secrets() {
       local bits=()
       [[ "$type" == rsa ]] && bits=(-b 3072)
       ssh-keygen -q -t "$type" "${bits[@]}" -N '' -C "prober-fixture-admin-$type" -f "$key"
+      NEW_SECRETS+=("admin_$type")
     fi
   done
-  log "secrets ready in fixtures/generated/"
+  if ((${#NEW_SECRETS[@]})); then
+    log "generated in fixtures/generated/: ${NEW_SECRETS[*]}"
+  else
+    log "reusing the secrets in fixtures/generated/"
+  fi
 }
 
 # --- 7. wait for health -----------------------------------------------------------------------
@@ -171,7 +181,7 @@ wait_healthy() {
     fi
     if ((SECONDS - start >= HEALTH_TIMEOUT)); then
       log "timed out; services not healthy:"
-      printf '  %s\n' "$not_ready" >&2
+      printf '  %s\n' "${not_ready//$'\n'/$'\n  '}" >&2
       local name _
       while read -r name _; do
         [[ -n "$name" ]] || continue

@@ -1,1 +1,137 @@
-//! Helpers for the end-to-end tests: find and run the built `prober` binary.
+//! Helpers for the end-to-end tests: build, find and run the `prober` binary, and read
+//! its JSONL output.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The `prober` binary of this workspace, built on first use so a plain `cargo test`
+/// never runs a stale one.
+pub fn prober_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        // target/<profile>/deps/<test> -> target/<profile>
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target dir")
+            .to_path_buf();
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = std::process::Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "--workspace", "--bins"]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build of the prober binary failed");
+        let bin = profile_dir.join("prober");
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+    .clone()
+}
+
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            status: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The JSONL records, each an object.
+    pub fn records(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", self.stderr))
+            })
+            .collect()
+    }
+
+    /// The record of the asset with this name.
+    pub fn record(&self, name: &str) -> Value {
+        self.records()
+            .into_iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no record named {name}\nstdout: {}\nstderr: {}",
+                    self.stdout, self.stderr
+                )
+            })
+    }
+}
+
+/// Runs the binary while the test's in-process fixtures keep serving.
+pub async fn prober<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    prober_with_env(args, &[]).await
+}
+
+pub async fn prober_with_env<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut command = tokio::process::Command::new(prober_bin());
+    command.args(&args).env_remove("SSH_AUTH_SOCK");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().await.expect("run prober");
+    Run::from(output)
+}
+
+/// Args, as OsStrings, from anything printable.
+pub fn args<I, S>(items: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    items
+        .into_iter()
+        .map(|s| s.as_ref().to_os_string())
+        .collect()
+}
+
+/// Starts a lab of these scenarios and probes it with `prober check --format jsonl`.
+/// The lab is returned so its servers live as long as the test needs them.
+pub async fn probe_lab(
+    scenarios: &[fixtures::lab::Scenario],
+    extra: &[&str],
+) -> (fixtures::lab::Lab, Run) {
+    probe_lab_with_env(scenarios, extra, &[]).await
+}
+
+pub async fn probe_lab_with_env(
+    scenarios: &[fixtures::lab::Scenario],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (fixtures::lab::Lab, Run) {
+    let lab = fixtures::lab::Lab::start(scenarios)
+        .await
+        .expect("lab starts");
+    let mut argv = lab.check_args();
+    argv.extend(args(["--format", "jsonl", "--quiet"]));
+    argv.extend(args(extra));
+    let run = prober_with_env(argv, env).await;
+    (lab, run)
+}

@@ -26,7 +26,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe every asset of an inventory.
-    Check(CheckArgs),
+    // A later option overrides an earlier one, so wrappers can append their own.
+    #[command(args_override_self = true)]
+    Check(Box<CheckArgs>),
     /// Print what a category means and how to fix it.
     Explain(ExplainArgs),
     /// Start in-process fake servers, one per failure mode, and probe them.

@@ -2,7 +2,7 @@
 //! yields a record per row as each finishes. Bounded channels everywhere, so memory does
 //! not grow with the size of the inventory.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
@@ -23,7 +23,7 @@ pub struct Run {
 
 /// What becomes of a row before any network traffic.
 enum Plan {
-    Report(Record),
+    Report(Box<Record>),
     Probe(Asset, Arc<Credential>),
 }
 
@@ -50,7 +50,7 @@ impl Run {
             while let Some(entry) = entries_rx.recv().await {
                 match self.plan(&path, entry) {
                     Plan::Report(record) => {
-                        if records_tx.send(record).await.is_err() {
+                        if records_tx.send(*record).await.is_err() {
                             break;
                         }
                     }
@@ -85,23 +85,22 @@ impl Run {
         (records_rx, dispatcher)
     }
 
-    fn plan(&self, path: &PathBuf, entry: Entry) -> Plan {
+    fn plan(&self, path: &Path, entry: Entry) -> Plan {
         let asset = match entry {
-            Entry::Invalid(row) => return Plan::Report(Record::invalid(path, &row, self.lang)),
+            Entry::Invalid(row) => {
+                return Plan::Report(Box::new(Record::invalid(path, &row, self.lang)));
+            }
             Entry::Asset(asset) => asset,
         };
         if let Some(reason) = &asset.skip {
-            return Plan::Report(Record::skipped(&asset, reason, self.lang));
+            return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
         }
         match self.credentials.for_row(asset.admin_user.as_deref()) {
             Ok(credential) => Plan::Probe(asset, credential),
-            Err(reason) => Plan::Report(Record::unusable(
-                path,
-                &asset,
-                "admin_user",
-                &reason,
-                self.lang,
-            )),
+            Err(reason) => {
+                let record = Record::unusable(path, &asset, "admin_user", &reason, self.lang);
+                Plan::Report(Box::new(record))
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ if [ "$u" != 0 ]; then
     out=$(sudo -n id -u 2>&1 </dev/null); rc=$?
     echo "sudo_rc=$rc"
     printf '%s\n' "$out" | head -n 8 | sed 's/^/sudo_out=/'
+    [ "$rc" = 0 ] || sudo -n -v 2>&1 </dev/null | head -n 4 | sed 's/^/sudo_v=/'
   else
     echo 'sudo_rc=absent'
   fi
@@ -52,6 +53,8 @@ pub struct Report {
     pub groups: Vec<String>,
     pub sudo_rc: Option<String>,
     pub sudo_out: Vec<String>,
+    /// What `sudo -n -v` said, asked only when sudo failed.
+    pub sudo_v: Vec<String>,
     pub python: Option<String>,
     pub tmp: Option<String>,
     pub facts: Facts,
@@ -104,6 +107,7 @@ pub fn parse(output: &Output) -> Result<Report, Failure> {
             "groups" => report.groups = value.split_whitespace().map(String::from).collect(),
             "sudo_rc" => report.sudo_rc = text(),
             "sudo_out" => report.sudo_out.push(value.to_string()),
+            "sudo_v" => report.sudo_v.push(value.to_string()),
             "python" => report.python = text(),
             "tmp" => report.tmp = text(),
             "hostname" => report.facts.hostname = text(),
@@ -156,23 +160,23 @@ impl Sudo {
     }
 }
 
-/// Groups that distributions grant full sudo by default.
-const SUDO_GROUPS: &[&str] = &["sudo", "wheel"];
-
 pub fn sudo_of(report: &Report) -> Sudo {
     if report.uid == Some(0) {
         return Sudo::Root;
     }
-    let lines: Vec<&str> = report
-        .sudo_out
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty() && !l.contains("unable to resolve host"))
-        .collect();
-    let said = |needle: &str| lines.iter().any(|l| l.to_lowercase().contains(needle));
+    let meaningful = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.trim().to_lowercase())
+            .filter(|l| !l.is_empty() && !l.contains("unable to resolve host"))
+            .collect()
+    };
+    let lines = meaningful(&report.sudo_out);
+    let validate = meaningful(&report.sudo_v);
+    let said = |needle: &str| lines.iter().any(|l| l.contains(needle));
     match report.sudo_rc.as_deref() {
         Some("absent") => Sudo::Absent,
-        Some("0") if lines.last() == Some(&"0") => Sudo::NoPassword,
+        Some("0") if lines.last().is_some_and(|l| l == "0") => Sudo::NoPassword,
         Some("0") => Sudo::NotRoot,
         _ if said("must have a tty") => Sudo::RequireTty,
         _ if said("not in the sudoers file")
@@ -181,20 +185,16 @@ pub fn sudo_of(report: &Report) -> Sudo {
         {
             Sudo::Denied
         }
-        // sudo -n also says "a password is required" to users with no rule at all, to
-        // avoid telling who may sudo; membership of a sudo group tells the two apart.
+        // `sudo -n cmd` says "a password is required" to users with no rule at all too;
+        // `sudo -n -v` tells them apart ("Sorry, user U may not run sudo on HOST.").
         _ if said("password is required")
             || said("no tty present")
             || said("terminal is required") =>
         {
-            if report
-                .groups
-                .iter()
-                .any(|g| SUDO_GROUPS.contains(&g.as_str()))
-            {
-                Sudo::PasswordRequired
-            } else {
+            if validate.iter().any(|l| l.contains("may not run sudo")) {
                 Sudo::Denied
+            } else {
+                Sudo::PasswordRequired
             }
         }
         _ => Sudo::Denied,

@@ -44,13 +44,15 @@ fn sudo_answers() {
     let base = "uid=1000\nuser=admin\npython=/usr/bin/python3\ntmp=/tmp\n";
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin sudo\nsudo_rc=1\nsudo_out=sudo: a password is required"
+            "{base}groups=admin sudo\nsudo_rc=1\nsudo_out=sudo: a password is required\n\
+             sudo_v=sudo: a password is required"
         )),
         Category::SudoPasswordRequired
     );
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin\nsudo_rc=1\nsudo_out=sudo: a password is required"
+            "{base}groups=admin\nsudo_rc=1\nsudo_out=sudo: a password is required\n\
+             sudo_v=Sorry, user admin may not run sudo on web-1."
         )),
         Category::AdminNotPrivileged
     );

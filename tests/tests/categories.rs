@@ -1,0 +1,340 @@
+//! Every category the in-process fixtures can produce, end to end: the real `prober`
+//! binary against fake servers on loopback, asserting the category and the fields that
+//! explain it.
+
+use fixtures::lab::{KEY_PASSPHRASE, Scenario};
+use prober_tests::{probe_lab, probe_lab_with_env};
+use serde_json::{Value, json};
+
+/// Probes one scenario and returns its record, after checking it got `expected`.
+async fn verdict(scenario: Scenario, extra: &[&str]) -> Value {
+    let (_lab, run) = probe_lab(&[scenario], extra).await;
+    let record = run.record(scenario.name());
+    assert_eq!(
+        record["category"],
+        scenario.expected(),
+        "{record:#}\nstderr: {}",
+        run.stderr
+    );
+    let want_status = if scenario.expected() == "ok" || scenario.expected() == "skipped" {
+        0
+    } else {
+        1
+    };
+    assert_eq!(
+        run.status,
+        want_status,
+        "exit status for {}",
+        scenario.name()
+    );
+    record
+}
+
+#[tokio::test]
+async fn ok_as_root_reports_everything_it_learned() {
+    let (_lab, run) = probe_lab(&[Scenario::OkRoot], &[]).await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let r = run.record("ok-root");
+    assert_eq!(r["category"], "ok", "{r:#}");
+    // Exactly these keys, in this order, on the wire (serde_json's map sorts them, so
+    // look at the raw line).
+    let order = [
+        "name",
+        "host",
+        "port",
+        "ip",
+        "category",
+        "stage",
+        "message",
+        "hint",
+        "banner",
+        "kex",
+        "cipher",
+        "host_key_alg",
+        "host_key_fingerprint",
+        "auth_methods",
+        "uid",
+        "sudo",
+        "python",
+        "facts",
+        "duration_ms",
+    ];
+    assert_eq!(r.as_object().unwrap().len(), order.len(), "{r:#}");
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("\"ok-root\""))
+        .unwrap();
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|k| {
+            line.find(&format!("\"{k}\":"))
+                .unwrap_or_else(|| panic!("no key {k} in {line}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "keys out of order: {line}"
+    );
+    assert_eq!(r["stage"], "done");
+    assert_eq!(r["ip"], "127.0.0.1");
+    assert_eq!(r["banner"], "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
+    assert_eq!(r["kex"], "curve25519-sha256");
+    assert_eq!(r["host_key_alg"], "ssh-ed25519");
+    assert!(
+        r["host_key_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("SHA256:")
+    );
+    assert!(r["cipher"].is_string());
+    assert_eq!(r["auth_methods"], json!(["publickey", "password"]));
+    assert_eq!(r["uid"], 0);
+    assert_eq!(r["sudo"], "root");
+    assert_eq!(r["python"], "/usr/bin/python3");
+    assert_eq!(r["facts"]["hostname"], "ok-root");
+    assert_eq!(r["facts"]["os"], "Debian GNU/Linux 12 (bookworm)");
+    assert_eq!(r["facts"]["memory_mb"], 2000);
+    assert!(r["message"].as_str().unwrap().contains("with password"));
+}
+
+#[tokio::test]
+async fn ok_with_key_and_nopasswd_sudo() {
+    let r = verdict(Scenario::OkSudo, &[]).await;
+    assert_eq!(r["uid"], 1000);
+    assert_eq!(r["sudo"], "nopasswd");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("publickey ssh-ed25519"),
+        "{r:#}"
+    );
+}
+
+#[tokio::test]
+async fn dns_categories_through_an_in_process_nameserver() {
+    let scenarios = [
+        Scenario::DnsOk,
+        Scenario::DnsNxdomain,
+        Scenario::DnsNoRecords,
+        Scenario::DnsTimeout,
+    ];
+    let (_lab, run) = probe_lab(&scenarios, &[]).await;
+    for scenario in scenarios {
+        let r = run.record(scenario.name());
+        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        if scenario == Scenario::DnsOk {
+            assert_eq!(r["ip"], "127.0.0.1");
+        } else {
+            assert_eq!(r["stage"], "resolve");
+            assert_eq!(r["ip"], Value::Null);
+        }
+    }
+}
+
+#[tokio::test]
+async fn tcp_refused_and_timeout() {
+    let r = verdict(Scenario::TcpRefused, &[]).await;
+    assert_eq!(r["stage"], "connect");
+    assert!(r["message"].as_str().unwrap().contains("refused"));
+    let r = verdict(Scenario::TcpTimeout, &[]).await;
+    assert_eq!(r["stage"], "connect");
+    assert_eq!(r["banner"], Value::Null);
+}
+
+#[tokio::test]
+async fn failures_around_the_banner() {
+    let scenarios = [
+        Scenario::ResetBeforeBanner,
+        Scenario::ClosedBeforeBanner,
+        Scenario::BannerTimeout,
+        Scenario::NotSsh,
+        Scenario::Ssh1,
+    ];
+    let (_lab, run) = probe_lab(&scenarios, &[]).await;
+    for scenario in scenarios {
+        let r = run.record(scenario.name());
+        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        assert_eq!(r["stage"], "banner");
+        assert_eq!(r["ip"], "127.0.0.1");
+    }
+    assert_eq!(
+        run.record("http-on-22")["banner"],
+        "HTTP/1.1 400 Bad Request"
+    );
+    assert_eq!(run.record("ssh1-only")["banner"], "SSH-1.5-OpenSSH_3.4p1");
+    assert_eq!(run.record("reset-before-banner")["banner"], Value::Null);
+}
+
+#[tokio::test]
+async fn garbage_after_the_banner_is_a_protocol_error() {
+    let r = verdict(Scenario::ProtocolError, &[]).await;
+    assert_eq!(r["banner"], "SSH-2.0-Broken_1.0");
+    assert_eq!(r["stage"], "kex");
+}
+
+#[tokio::test]
+async fn legacy_kex_fails_by_default_and_works_with_compat_legacy() {
+    let r = verdict(Scenario::LegacyKex, &[]).await;
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.contains("no common key exchange algorithm"),
+        "{message}"
+    );
+    assert!(
+        message.contains("their offer: diffie-hellman-group1-sha1,diffie-hellman-group14-sha1"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("ext-info"),
+        "pseudo-algorithms are not listed: {message}"
+    );
+
+    let (_lab, run) = probe_lab(&[Scenario::LegacyKex], &["--compat", "legacy"]).await;
+    let r = run.record("legacy-kex");
+    assert_eq!(r["category"], "ok", "{r:#}");
+    assert_eq!(r["kex"], "diffie-hellman-group14-sha1");
+    assert_eq!(run.status, 0);
+}
+
+#[tokio::test]
+async fn host_keys_changed_unknown_and_learned() {
+    let r = verdict(Scenario::HostkeyChanged, &[]).await;
+    assert!(
+        r["host_key_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("SHA256:")
+    );
+    assert!(
+        r["message"].as_str().unwrap().contains("known_hosts:1"),
+        "{r:#}"
+    );
+
+    let (lab, run) = probe_lab(&[Scenario::OkRoot], &["--host-key-check", "strict"]).await;
+    let r = run.record("ok-root");
+    assert_eq!(r["category"], "hostkey_unknown", "{r:#}");
+    assert!(r["host_key_fingerprint"].is_string());
+    assert_eq!(r["uid"], Value::Null, "no later stage runs");
+
+    // accept-new records the key; a strict run then knows it.
+    let mut argv = lab.check_args();
+    argv.extend(prober_tests::args(["--format", "jsonl", "--quiet"]));
+    let learned = prober_tests::prober(argv.clone()).await;
+    assert_eq!(learned.record("ok-root")["category"], "ok");
+    let known_hosts = std::fs::read_to_string(lab.known_hosts()).unwrap();
+    assert!(
+        known_hosts.contains("[127.0.0.1]:") && known_hosts.contains("ssh-ed25519"),
+        "{known_hosts}"
+    );
+    argv.extend(prober_tests::args(["--host-key-check", "strict"]));
+    let strict = prober_tests::prober(argv).await;
+    assert_eq!(strict.record("ok-root")["category"], "ok");
+}
+
+#[tokio::test]
+async fn authentication_failures_record_the_servers_methods() {
+    let r = verdict(Scenario::WrongPassword, &[]).await;
+    assert_eq!(r["auth_methods"], json!(["publickey", "password"]));
+    assert_eq!(r["stage"], "auth");
+
+    let r = verdict(Scenario::PubkeyOnly, &[]).await;
+    assert_eq!(r["auth_methods"], json!(["publickey"]));
+
+    let r = verdict(Scenario::PartialAuth, &[]).await;
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("requires more: password"),
+        "{r:#}"
+    );
+}
+
+#[tokio::test]
+async fn credential_problems() {
+    let r = verdict(Scenario::KeyUnreadable, &[]).await;
+    assert!(r["message"].as_str().unwrap().contains("no_such_key"));
+    verdict(Scenario::KeyEncrypted, &[]).await;
+    let r = verdict(Scenario::CredentialUnavailable, &[]).await;
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("PROBER_LAB_UNSET_PASSWORD is not set")
+    );
+}
+
+#[tokio::test]
+async fn an_encrypted_key_with_its_passphrase_logs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, _) = probe_lab(&[Scenario::OkSudo], &[]).await;
+    let inventory = dir.path().join("inv.csv");
+    let row = &lab.rows()[0];
+    std::fs::write(
+        &inventory,
+        format!(
+            "name,host,port,admin_user\nencrypted,{},{},lab-admin-encrypted-key-with-passphrase\n",
+            row.host, row.port
+        ),
+    )
+    .unwrap();
+    let mut argv = lab.check_args();
+    argv[1] = inventory.into();
+    argv.extend(prober_tests::args(["--format", "jsonl", "--quiet"]));
+    let run =
+        prober_tests::prober_with_env(argv, &[("PROBER_LAB_KEY_PASSPHRASE", KEY_PASSPHRASE)]).await;
+    assert_eq!(run.record("encrypted")["category"], "ok", "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn inspection_verdicts() {
+    let scenarios = [
+        Scenario::Nologin,
+        Scenario::ExecRefused,
+        Scenario::NotPrivileged,
+        Scenario::SudoPassword,
+        Scenario::RequireTty,
+        Scenario::NoPython,
+        Scenario::TmpReadonly,
+        Scenario::ExecHang,
+    ];
+    let (_lab, run) = probe_lab_with_env(&scenarios, &[], &[]).await;
+    for scenario in scenarios {
+        let r = run.record(scenario.name());
+        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        assert_eq!(r["stage"], "inspect", "{r:#}");
+    }
+    assert!(
+        run.record("nologin-admin")["message"]
+            .as_str()
+            .unwrap()
+            .contains("This account is currently not available.")
+    );
+    let sudo = run.record("sudo-password");
+    assert_eq!(sudo["sudo"], "password_required");
+    assert_eq!(sudo["uid"], 1000);
+    assert_eq!(run.record("not-privileged")["sudo"], "denied");
+    assert_eq!(run.record("sudo-requiretty")["sudo"], "requiretty");
+    assert_eq!(run.record("no-python")["python"], Value::Null);
+    assert_eq!(run.record("tmp-readonly")["python"], "/usr/bin/python3");
+    assert!(
+        run.record("exec-hangs")["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish")
+    );
+}
+
+#[tokio::test]
+async fn a_tight_deadline_is_timeout_not_a_stage_failure() {
+    let (_lab, run) = probe_lab(
+        &[Scenario::BannerTimeout],
+        &["--banner-timeout", "30s", "--timeout", "1s"],
+    )
+    .await;
+    let r = run.record("banner-timeout");
+    assert_eq!(r["category"], "timeout", "{r:#}");
+    assert_eq!(r["stage"], "banner");
+}

@@ -1,0 +1,273 @@
+//! The command line as operators use it: inventory styles, credentials modes, output
+//! formats, exit statuses, `explain` and `demo`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fixtures::lab::{Lab, Scenario};
+use prober_tests::{args, prober, prober_with_env};
+
+async fn lab() -> Lab {
+    Lab::start(&[Scenario::OkRoot]).await.unwrap()
+}
+
+fn ok_root_port(lab: &Lab) -> String {
+    lab.rows()[0].port.clone()
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_with_a_clear_message() {
+    let lab = lab().await;
+    let run = prober([
+        "check",
+        "/nonexistent/inventory.csv",
+        "--user",
+        "root",
+        "--password-env",
+        "X",
+    ])
+    .await;
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr
+            .contains("cannot read inventory /nonexistent/inventory.csv"),
+        "{}",
+        run.stderr
+    );
+
+    let bad = lab.dir().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[credentials.x]\nusername = \"root\"\npassword_fiel = \"p\"\n",
+    )
+    .unwrap();
+    let run = prober(args([
+        "check".as_ref(),
+        lab.inventory().as_os_str(),
+        "--credentials".as_ref(),
+        bad.as_os_str(),
+    ]))
+    .await;
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("bad.toml") && run.stderr.contains("password_fiel"),
+        "{}",
+        run.stderr
+    );
+
+    let no_host = lab.dir().join("nohost.csv");
+    std::fs::write(&no_host, "name,port\nx,22\n").unwrap();
+    let run = prober(args([
+        "check".as_ref(),
+        no_host.as_os_str(),
+        "--credentials".as_ref(),
+        lab.credentials().as_os_str(),
+    ]))
+    .await;
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("no host column"), "{}", run.stderr);
+
+    let run = prober(args(["check".as_ref(), lab.inventory().as_os_str()])).await;
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("no credentials"), "{}", run.stderr);
+
+    let run = prober(["explain", "no_such_category"]).await;
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("unknown category"));
+}
+
+#[tokio::test]
+async fn bad_rows_are_reported_and_the_rest_still_probed() {
+    let lab = lab().await;
+    let port = ok_root_port(&lab);
+    let inventory = lab.dir().join("mixed.csv");
+    std::fs::write(
+        &inventory,
+        format!(
+            "name,host,port,admin_user\n\
+             good,127.0.0.1,{port},lab-root\n\
+             semicolon,a;reboot,22,lab-root\n\
+             subshell,$(id),22,lab-root\n\
+             dots,../x,22,lab-root\n\
+             long,{long},22,lab-root\n\
+             big-port,127.0.0.1,70000,lab-root\n\
+             nobody,127.0.0.1,{port},missing-credential\n\
+             good-again,127.0.0.1,{port},lab-root\n",
+            long = "a".repeat(200)
+        ),
+    )
+    .unwrap();
+    let mut argv = lab.check_args();
+    argv[1] = inventory.into();
+    argv.extend(args(["--format", "jsonl", "--quiet"]));
+    let run = prober(argv).await;
+    assert_eq!(run.status, 1);
+    let records = run.records();
+    assert_eq!(records.len(), 8);
+    for (name, field, line) in [
+        ("semicolon", "host", 3),
+        ("subshell", "host", 4),
+        ("dots", "host", 5),
+        ("long", "host", 6),
+        ("big-port", "port", 7),
+        ("nobody", "admin_user", 8),
+    ] {
+        let r = run.record(name);
+        assert_eq!(r["category"], "inventory_invalid", "{r:#}");
+        let message = r["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("line {line}, field {field}")),
+            "{message}"
+        );
+        assert_eq!(r["ip"], serde_json::Value::Null, "never connected: {r:#}");
+    }
+    assert_eq!(run.record("good")["category"], "ok");
+    assert_eq!(run.record("good-again")["category"], "ok");
+}
+
+#[tokio::test]
+async fn simple_mode_with_a_plain_host_list_and_secrets_from_env_or_file() {
+    let lab = lab().await;
+    let list = lab.dir().join("hosts.txt");
+    std::fs::write(
+        &list,
+        format!("# targets\n127.0.0.1:{}\n", ok_root_port(&lab)),
+    )
+    .unwrap();
+    let password = std::fs::read_to_string(lab.dir().join("secrets/root.password")).unwrap();
+    let known_hosts = lab.known_hosts();
+    let base = args([
+        "check".as_ref(),
+        list.as_os_str(),
+        "--user".as_ref(),
+        "root".as_ref(),
+        "--known-hosts".as_ref(),
+        known_hosts.as_os_str(),
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        "--quiet".as_ref(),
+    ]);
+    let mut with_env = base.clone();
+    with_env.extend(args(["--password-env", "PROBER_TEST_PW"]));
+    let run = prober_with_env(with_env, &[("PROBER_TEST_PW", &password)]).await;
+    assert_eq!(run.record("127.0.0.1")["category"], "ok", "{}", run.stderr);
+    assert!(
+        !run.stdout.contains(&password) && !run.stderr.contains(&password),
+        "secret leaked"
+    );
+
+    let mut with_file = base.clone();
+    with_file.extend(args([
+        "--password-file".as_ref(),
+        lab.dir().join("secrets/root.password").as_os_str(),
+    ]));
+    let run = prober(with_file).await;
+    assert_eq!(run.record("127.0.0.1")["category"], "ok", "{}", run.stderr);
+    assert_eq!(run.status, 0);
+}
+
+#[tokio::test]
+async fn jumpserver_exports_map_admin_users_to_credentials() {
+    let lab = lab().await;
+    let port = ok_root_port(&lab);
+    let v1 = lab.dir().join("jumpserver-1.4.csv");
+    std::fs::write(
+        &v1,
+        format!(
+            "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\n\
+             1,127.0.0.1,数据库-1,ssh,{port},Linux,,True,lab-root,,\n\
+             2,127.0.0.1,停用-2,ssh,{port},Linux,,False,lab-root,,\n"
+        ),
+    )
+    .unwrap();
+    let mut argv = lab.check_args();
+    argv[1] = v1.into();
+    argv.extend(args(["--format", "jsonl", "--quiet"]));
+    let run = prober(argv).await;
+    assert_eq!(run.record("数据库-1")["category"], "ok", "{}", run.stdout);
+    assert_eq!(run.record("停用-2")["category"], "skipped");
+    assert_eq!(run.status, 0, "skipped assets do not fail the run");
+}
+
+#[tokio::test]
+async fn output_formats_and_languages() {
+    let lab = Lab::start(&[Scenario::OkRoot, Scenario::TcpRefused])
+        .await
+        .unwrap();
+    let run_with = |extra: &[&str]| {
+        let mut argv = lab.check_args();
+        argv.extend(args(["--quiet"]));
+        argv.extend(args(extra));
+        prober(argv)
+    };
+
+    let csv = run_with(&["--format", "csv"]).await;
+    let mut lines = csv.stdout.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "name,host,port,ip,category,stage,message,hint,banner,kex,cipher,host_key_alg,host_key_fingerprint,auth_methods,uid,sudo,python,facts,duration_ms"
+    );
+    assert_eq!(lines.count(), 2);
+    assert!(csv.stdout.contains("\"publickey,password\""));
+
+    let json = run_with(&["--format", "json"]).await;
+    let array: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON array");
+    assert_eq!(array.as_array().unwrap().len(), 2);
+
+    let table = run_with(&["--lang", "zh"]).await;
+    assert!(table.stdout.starts_with("NAME"));
+    assert!(table.stdout.contains("tcp-refused") && table.stdout.contains("HOW TO FIX"));
+    assert!(table.stdout.contains("连接被拒绝"), "{}", table.stdout);
+
+    let out = lab.dir().join("results.jsonl");
+    let file = run_with(&["--format", "jsonl", "--output", out.to_str().unwrap()]).await;
+    assert!(file.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+    assert_eq!(file.status, 1);
+
+    let mut argv = lab.check_args();
+    argv.extend(args(["--format", "jsonl"]));
+    let summary = prober(argv).await;
+    assert!(summary.stderr.contains("2 assets in"), "{}", summary.stderr);
+    assert!(summary.stderr.contains("tcp_refused"), "{}", summary.stderr);
+    assert!(
+        !summary.stderr.contains('\u{1b}'),
+        "no progress bar when stderr is not a terminal"
+    );
+}
+
+#[tokio::test]
+async fn explain_prints_meaning_and_hints() {
+    let run = prober(["explain", "sudo_requiretty"]).await;
+    assert_eq!(run.status, 0);
+    assert!(run.stdout.contains("stage:   inspect") && run.stdout.contains("requiretty"));
+    let zh = prober(["explain", "python_missing", "--lang", "zh"]).await;
+    assert!(zh.stdout.contains("安装 python3"), "{}", zh.stdout);
+    let list = prober(["explain", "--list"]).await;
+    assert!(list.stdout.lines().count() >= 30);
+}
+
+#[tokio::test]
+async fn demo_shows_every_failure_mode_correctly() {
+    let run = prober(["demo", "--format", "jsonl", "--quiet"]).await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let got: BTreeMap<String, String> = run
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for scenario in Scenario::ALL {
+        assert_eq!(
+            got.get(scenario.name()).map(String::as_str),
+            Some(scenario.expected()),
+            "{}",
+            scenario.name()
+        );
+    }
+    let distinct: BTreeSet<&String> = got.values().collect();
+    assert!(distinct.len() >= 15, "{distinct:?}");
+}
