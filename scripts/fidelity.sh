@@ -151,6 +151,10 @@ check_firewall-drop() {
   key_ssh admin_ed25519 $LAB.23 -o ConnectTimeout=3 'true'
   rc_is 255 && has "^ssh: connect to host $LAB.23 port 22: Connection timed out$" && ok "$OUT"
 }
+check_firewall-reject() {
+  key_ssh admin_ed25519 $LAB.28 -o ConnectTimeout=3 'true'
+  rc_is 255 && has "^ssh: connect to host $LAB.28 port 22: No route to host$" && ok "$OUT"
+}
 check_sshd-down() {
   key_ssh admin_ed25519 $LAB.24 'true'
   rc_is 255 && has "^ssh: connect to host $LAB.24 port 22: Connection refused$" && ok "$OUT"
@@ -202,21 +206,23 @@ def query(name, qtype, timeout):
 
 for name, qtype, timeout in [("healthy-root.lab.test", 1, 3), ("noaddr.lab.test", 1, 3),
                              ("noaddr.lab.test", 28, 3), ("noaddr.lab.test", 16, 3),
-                             ("missing.lab.test", 1, 3), ("host.slow.lab.test", 1, 5)]:
+                             ("missing.lab.test", 1, 3), ("host.outside.test", 1, 3),
+                             ("host.slow.lab.test", 1, 5)]:
     print(f"{name} { {1: 'A', 28: 'AAAA', 16: 'TXT'}[qtype]}: {query(name, qtype, timeout)}")
 EOF
   run python3 "$WORK/dns.py" "$LAB.53"
   has '^healthy-root.lab.test A: NOERROR 172\.29\.77\.10$' && has '^noaddr.lab.test A: NOERROR answers=0$' &&
     has '^noaddr.lab.test AAAA: NOERROR answers=0$' && has '^noaddr.lab.test TXT: NOERROR answers=1$' &&
-    has '^missing.lab.test A: NXDOMAIN' && has '^host.slow.lab.test A: timeout$' &&
+    has '^missing.lab.test A: NXDOMAIN' && has '^host.outside.test A: REFUSED' &&
+    has '^host.slow.lab.test A: timeout$' &&
     ok "$(tr '\n' ';' <<<"$OUT" | sed 's/;$//; s/;/; /g')"
 }
 
 # ---- main --------------------------------------------------------------------------------------
 
 ALL=(healthy-root healthy-sudo healthy-rsa wrong-password pubkey-only not-privileged sudo-password
-  sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop sshd-down
-  not-ssh legacy-kex hostkey-changed dns)
+  sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop
+  firewall-reject sshd-down not-ssh legacy-kex hostkey-changed dns)
 SELECTED=("${ALL[@]}")
 [[ $# -eq 0 ]] || SELECTED=("$@")
 

@@ -289,6 +289,18 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_category() {
+        let readme = include_str!("../../README.md");
+        for c in Category::ALL {
+            assert!(
+                readme.contains(&format!("| `{}` |", c.id())),
+                "README lacks {}",
+                c.id()
+            );
+        }
+    }
+
+    #[test]
     fn timeouts_never_reject_a_credential() {
         for c in [
             Category::Timeout,

@@ -88,22 +88,27 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
     /// Deadline for the whole probe of one asset.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub timeout: Option<Duration>,
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub dns_timeout: Option<Duration>,
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub connect_timeout: Option<Duration>,
-    /// Wait for the server's SSH identification line.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub banner_timeout: Option<Duration>,
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub kex_timeout: Option<Duration>,
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub auth_timeout: Option<Duration>,
-    /// The inspection command on the asset.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub exec_timeout: Option<Duration>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "45s")]
+    pub timeout: Duration,
+    /// Wait for a DNS answer.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub dns_timeout: Duration,
+    /// Wait for the TCP connection.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub connect_timeout: Duration,
+    /// Wait for the server's SSH identification line (above 5 s: tcp-wrappers take that long
+    /// to refuse).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub banner_timeout: Duration,
+    /// Wait for the key exchange and host key.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub kex_timeout: Duration,
+    /// Wait for authentication.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "15s")]
+    pub auth_timeout: Duration,
+    /// Wait for the inspection command on the asset.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "20s")]
+    pub exec_timeout: Duration,
     /// Resolve names with this DNS server instead of the system's.
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_nameserver)]
     pub nameserver: Option<SocketAddr>,
@@ -152,16 +157,15 @@ pub struct DemoArgs {
 
 impl ProbeArgs {
     pub fn settings(&self) -> Settings {
-        let d = Timeouts::default();
         Settings {
             timeouts: Timeouts {
-                dns: self.dns_timeout.unwrap_or(d.dns),
-                connect: self.connect_timeout.unwrap_or(d.connect),
-                banner: self.banner_timeout.unwrap_or(d.banner),
-                kex: self.kex_timeout.unwrap_or(d.kex),
-                auth: self.auth_timeout.unwrap_or(d.auth),
-                exec: self.exec_timeout.unwrap_or(d.exec),
-                total: self.timeout.unwrap_or(d.total),
+                dns: self.dns_timeout,
+                connect: self.connect_timeout,
+                banner: self.banner_timeout,
+                kex: self.kex_timeout,
+                auth: self.auth_timeout,
+                exec: self.exec_timeout,
+                total: self.timeout,
             },
             compat: self.compat,
             host_key_policy: self.host_key_check,
@@ -223,5 +227,14 @@ mod tests {
     fn cli_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn cli_defaults_are_the_librarys() {
+        let cli = Cli::try_parse_from(["prober", "check", "inv.csv"]).unwrap();
+        let Command::Check(check) = cli.command else {
+            panic!("not check")
+        };
+        assert_eq!(check.probe.settings().timeouts, Timeouts::default());
     }
 }

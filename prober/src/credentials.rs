@@ -248,15 +248,17 @@ pub fn load_key(
     };
     match russh::keys::decode_secret_key(&text, passphrase.as_ref().map(Secret::expose)) {
         Ok(key) => Ok(Arc::new(key)),
-        Err(russh::keys::Error::KeyIsEncrypted) => Err(KeyProblem::PassphraseRequired(format!(
-            "key {} is encrypted and no passphrase was given",
-            path.display()
-        ))),
-        Err(e) if passphrase.is_some() && is_encrypted(&text) => {
-            Err(KeyProblem::PassphraseRequired(format!(
-                "key {} did not decrypt with the given passphrase ({e})",
-                path.display()
-            )))
+        Err(e) if is_encrypted(&text, &e) => {
+            Err(KeyProblem::PassphraseRequired(match passphrase {
+                None => format!(
+                    "key {} is encrypted and no passphrase was given",
+                    path.display()
+                ),
+                Some(_) => format!(
+                    "key {} did not decrypt with the given passphrase ({e})",
+                    path.display()
+                ),
+            }))
         }
         Err(e) => Err(KeyProblem::Unreadable(format!(
             "key {} is not a usable private key: {e}",
@@ -265,8 +267,13 @@ pub fn load_key(
     }
 }
 
-fn is_encrypted(text: &str) -> bool {
-    text.contains("ENCRYPTED")
+/// OpenSSH keys say so through the decoder; PEM and PuTTY ones in their headers.
+fn is_encrypted(text: &str, error: &russh::keys::Error) -> bool {
+    matches!(error, russh::keys::Error::KeyIsEncrypted)
+        || text.contains("ENCRYPTED")
+        || text
+            .lines()
+            .any(|l| l.starts_with("Encryption:") && !l.ends_with("none"))
         || russh::keys::decode_secret_key(text, None)
             .is_err_and(|e| matches!(e, russh::keys::Error::KeyIsEncrypted))
 }
@@ -358,5 +365,50 @@ mod tests {
         let credential = spec.resolve("x", Path::new("."), &mut Vec::new());
         let problem = credential.password.unwrap().unwrap_err();
         assert!(problem.contains("PROBER_TEST_SURELY_UNSET_VAR is not set"));
+    }
+
+    #[test]
+    fn pem_keys_plain_and_encrypted() {
+        use russh::keys::{Algorithm, PrivateKey};
+        let dir = tempfile::tempdir().unwrap();
+        let key =
+            PrivateKey::random(&mut russh::keys::key::safe_rng(), Algorithm::Ed25519).unwrap();
+        let mut plain = Vec::new();
+        russh::keys::encode_pkcs8_pem(&key, &mut plain).unwrap();
+        let plain_path = write(
+            dir.path(),
+            "plain.pem",
+            std::str::from_utf8(&plain).unwrap(),
+        );
+        let loaded = load_key(&plain_path, None).unwrap();
+        assert_eq!(loaded.public_key().key_data(), key.public_key().key_data());
+
+        let mut encrypted = Vec::new();
+        russh::keys::encode_pkcs8_pem_encrypted(&key, b"right", 2, &mut encrypted).unwrap();
+        let path = write(
+            dir.path(),
+            "enc.pem",
+            std::str::from_utf8(&encrypted).unwrap(),
+        );
+        let secret = |s: &str| Some(Ok(Secret::new(s.into())));
+        assert!(matches!(
+            load_key(&path, None),
+            Err(KeyProblem::PassphraseRequired(_))
+        ));
+        assert!(matches!(
+            load_key(&path, secret("wrong")),
+            Err(KeyProblem::PassphraseRequired(_))
+        ));
+        assert!(load_key(&path, secret("right")).is_ok());
+
+        let garbage = write(
+            dir.path(),
+            "garbage",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n",
+        );
+        assert!(matches!(
+            load_key(&garbage, None),
+            Err(KeyProblem::Unreadable(_))
+        ));
     }
 }

@@ -119,6 +119,7 @@ async fn dns_categories_through_an_in_process_nameserver() {
         Scenario::DnsNxdomain,
         Scenario::DnsNoRecords,
         Scenario::DnsTimeout,
+        Scenario::DnsError,
     ];
     let (_lab, run) = probe_lab(&scenarios, &[]).await;
     for scenario in scenarios {

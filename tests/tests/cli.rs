@@ -271,3 +271,78 @@ async fn demo_shows_every_failure_mode_correctly() {
     let distinct: BTreeSet<&String> = got.values().collect();
     assert!(distinct.len() >= 15, "{distinct:?}");
 }
+
+/// An ssh-agent of this test's own, holding the lab's admin key.
+struct Agent {
+    child: std::process::Child,
+    socket: std::path::PathBuf,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_agent(dir: &std::path::Path, key: &std::path::Path) -> Agent {
+    use std::process::{Command, Stdio};
+    let socket = dir.join("agent.sock");
+    let child = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ssh-agent (openssh-client) runs");
+    let agent = Agent { child, socket };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let added = Command::new("ssh-add")
+            .arg("-q")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if added {
+            return agent;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ssh-agent never accepted the key"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn agent_keys_log_in() {
+    let lab = Lab::start(&[Scenario::OkSudo]).await.unwrap();
+    let agent = start_agent(lab.dir(), &lab.dir().join("secrets/admin_ed25519"));
+    let list = lab.dir().join("hosts.txt");
+    std::fs::write(&list, format!("127.0.0.1:{}\n", ok_root_port(&lab))).unwrap();
+    let argv = args([
+        "check".as_ref(),
+        list.as_os_str(),
+        "--user".as_ref(),
+        "admin".as_ref(),
+        "--agent".as_ref(),
+        "--known-hosts".as_ref(),
+        lab.known_hosts().as_os_str(),
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        "--quiet".as_ref(),
+    ]);
+    let run = prober_with_env(argv, &[("SSH_AUTH_SOCK", agent.socket.to_str().unwrap())]).await;
+    let r = run.record("127.0.0.1");
+    assert_eq!(r["category"], "ok", "{r:#}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("agent key ssh-ed25519"),
+        "{r:#}"
+    );
+}
