@@ -43,12 +43,12 @@ run() {
     printf '    | %s\n' "${OUT//$'\n'/$'\n    | '}" >&2
   fi
 }
-# key_ssh KEYNAME HOST [SSH-OPTIONS...] COMMAND: admin logs in with generated/KEYNAME.
+# key_ssh KEYNAME HOST [SSH-OPTIONS...] COMMAND: admin (or $SSH_USER) logs in with generated/KEYNAME.
 key_ssh() {
   local key="$1" host="$2"
   shift 2
   run /usr/bin/ssh -F /dev/null "${@:1:$#-1}" "${SSH_DEFAULTS[@]}" -o BatchMode=yes \
-    -o PreferredAuthentications=publickey -i "$GEN/$key" -l admin "$host" "${@: -1}"
+    -o PreferredAuthentications=publickey -i "$GEN/$key" -l "${SSH_USER:-admin}" "$host" "${@: -1}"
 }
 # pw_ssh PASSWORDFILE USER HOST [SSH-OPTIONS...] COMMAND: password login through SSH_ASKPASS.
 pw_ssh() {
@@ -218,11 +218,50 @@ EOF
     ok "$(tr '\n' ';' <<<"$OUT" | sed 's/;$//; s/;/; /g')"
 }
 
+check_system-users() {
+  local user evidence=()
+  SSH_USER=deploy key_ssh deploy_ed25519 $LAB.40 'id -u; sudo -n -l | tail -n 1'
+  rc_is 0 && has '^1500$' && has 'NOPASSWD: /usr/bin/systemctl' || return 1
+  SSH_USER=uidwrong key_ssh deploy_ed25519 $LAB.40 'id -u'
+  rc_is 0 && has '^1601$' || return 1
+  SSH_USER=nologin key_ssh deploy_ed25519 $LAB.40 'id -u'
+  has '^This account is currently not available.$' || return 1
+  SSH_USER=expired key_ssh deploy_ed25519 $LAB.40 'id -u'
+  rc_is 255 && has '^Your account has expired' || return 1
+  SSH_USER=nosudo key_ssh deploy_ed25519 $LAB.40 'sudo -n true'
+  has '^sudo: a password is required$' || return 1
+  for user in ghost widehome rootssh nokey denied; do
+    SSH_USER=$user key_ssh deploy_ed25519 $LAB.40 'id -u'
+    rc_is 255 && has "^$user@$LAB.40: Permission denied \\(publickey,password\\).$" || return 1
+    evidence+=("$user")
+  done
+  pw_ssh system.password locked $LAB.40 'id -u'
+  rc_is 255 && has 'Permission denied' || return 1
+  pw_ssh wrong.password pwuser $LAB.40 'id -u'
+  rc_is 255 && has 'Permission denied' || return 1
+  pw_ssh system.password pwuser $LAB.40 'id -u'
+  rc_is 0 || return 1
+  ok "deploy: uid 1500 + sudo rule; uidwrong: uid 1601; nologin: not available; expired: account has expired; nosudo: password required; Permission denied: ${evidence[*]} locked pwuser (its own password works)"
+}
+check_prepush-no-include() {
+  key_ssh admin_ed25519 $LAB.41 'sudo -n id -u; grep -c includedir /etc/sudoers'
+  has '^0$' && has '^0$' && ok "admin sudo works; /etc/sudoers has no includedir"
+}
+check_prepush-no-visudo() {
+  key_ssh admin_ed25519 $LAB.42 'sudo -n sh -c "command -v visudo || echo no visudo"'
+  rc_is 0 && has '^no visudo$' && ok "visudo: not found"
+}
+check_prepush-uid-taken() {
+  key_ssh admin_ed25519 $LAB.43 'getent passwd 1500 | cut -d: -f1'
+  rc_is 0 && has '^web$' && ok "uid 1500 belongs to web"
+}
+
 # ---- main --------------------------------------------------------------------------------------
 
 ALL=(healthy-root healthy-sudo healthy-rsa wrong-password pubkey-only not-privileged sudo-password
   sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop
-  firewall-reject sshd-down not-ssh legacy-kex hostkey-changed dns)
+  firewall-reject sshd-down not-ssh legacy-kex hostkey-changed dns system-users prepush-no-include
+  prepush-no-visudo prepush-uid-taken)
 SELECTED=("${ALL[@]}")
 [[ $# -eq 0 ]] || SELECTED=("$@")
 

@@ -135,20 +135,25 @@ generate_secrets() {
   chmod 700 "$GENERATED"
   write_secret root.password "$(random_password)"
   write_secret admin.password "$(random_password)"
-  # A password that is deliberately NOT the admin's (for the wrong-password fixture).
+  # The password of the pushed system users that log in by password.
+  write_secret system.password "$(random_password)"
+  # A password that is deliberately nobody's (the wrong-password fixtures).
   local wrong
   wrong="$(random_password)"
-  while [[ "$wrong" == "$(<"$GENERATED/admin.password")" ]]; do wrong="$(random_password)"; done
+  while grep -qxF -- "$wrong" "$GENERATED/admin.password" "$GENERATED/system.password"; do
+    wrong="$(random_password)"
+  done
   write_secret wrong.password "$wrong"
-  local type
-  for type in ed25519 rsa; do
-    local key="$GENERATED/admin_$type"
-    if [[ ! -s "$key" || ! -s "$key.pub" ]]; then
-      rm -f "$key" "$key.pub"
-      local bits=()
-      [[ "$type" == rsa ]] && bits=(-b 3072)
-      ssh-keygen -q -t "$type" "${bits[@]}" -N '' -C "prober-fixture-admin-$type" -f "$key"
-      NEW_SECRETS+=("admin_$type")
+  # Keys: admin's ed25519 and RSA keys, and the system users' key.
+  local key bits
+  for key in admin_ed25519 admin_rsa deploy_ed25519; do
+    if [[ ! -s "$GENERATED/$key" || ! -s "$GENERATED/$key.pub" ]]; then
+      rm -f "$GENERATED/$key" "$GENERATED/$key.pub"
+      bits=()
+      [[ "$key" == *_rsa ]] && bits=(-t rsa -b 3072)
+      [[ "$key" == *_ed25519 ]] && bits=(-t ed25519)
+      ssh-keygen -q "${bits[@]}" -N '' -C "prober-fixture-$key" -f "$GENERATED/$key"
+      NEW_SECRETS+=("$key")
     fi
   done
   if ((${#NEW_SECRETS[@]})); then

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::category::{Category, Lang};
-use crate::cli::{CheckArgs, ExplainArgs, SimpleCredential};
+use crate::cli::{CheckArgs, ExplainArgs, PrepushArgs, SimpleCredential};
 use crate::credentials::{CredentialSpec, Credentials, CredentialsError};
 use crate::inventory::{InventoryError, InventoryReader};
 use crate::limits;
-use crate::probe::Prober;
+use crate::probe::{Prober, PushTarget};
 use crate::report::{self, Summary, progress::Progress};
-use crate::run::Run;
+use crate::run::{Mode, Run};
 
 /// Everything that stops a run before or while it starts; all are usage or input errors.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,33 @@ pub enum AppError {
 
 pub async fn check(args: &CheckArgs) -> Result<Summary, AppError> {
     let credentials = credentials(args)?;
+    run(args, credentials, Mode::Check, "prober check").await
+}
+
+/// `--system-user` names a credential (its user name and uid), or else a user name.
+pub async fn prepush(args: &PrepushArgs) -> Result<Summary, AppError> {
+    let credentials = credentials(&args.check)?;
+    let name = args.system_user.as_str();
+    let target = match credentials.named(name) {
+        Some(credential) => PushTarget::new(&credential.username, credential.expect.uid),
+        None => PushTarget::new(name, None),
+    }
+    .map_err(|e| AppError::Usage(format!("--system-user {name}: {e}")))?;
+    run(
+        &args.check,
+        credentials,
+        Mode::Prepush(Arc::new(target)),
+        "prober prepush",
+    )
+    .await
+}
+
+async fn run(
+    args: &CheckArgs,
+    credentials: Credentials,
+    mode: Mode,
+    command: &str,
+) -> Result<Summary, AppError> {
     for warning in &credentials.warnings {
         eprintln!("warning: {warning}");
     }
@@ -60,7 +87,8 @@ pub async fn check(args: &CheckArgs) -> Result<Summary, AppError> {
         Some(path) => Box::new(BufWriter::new(File::create(path).map_err(output_error)?)),
         None => Box::new(BufWriter::new(io::stdout())),
     };
-    let mut sink = report::sink(args.output.format, out, args.output.lang).map_err(output_error)?;
+    let mut sink =
+        report::sink(args.output.format, out, args.output.lang, command).map_err(output_error)?;
     let progress = Progress::new(args.output.quiet);
 
     let started = Instant::now();
@@ -68,6 +96,7 @@ pub async fn check(args: &CheckArgs) -> Result<Summary, AppError> {
     let run = Run {
         prober: prober.clone(),
         credentials: Arc::new(credentials),
+        mode,
         lang: args.output.lang,
         concurrency,
     };

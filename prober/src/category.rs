@@ -18,6 +18,8 @@ pub enum Stage {
     HostKey,
     Auth,
     Inspect,
+    SystemUser,
+    Push,
     Done,
 }
 
@@ -32,6 +34,8 @@ impl Stage {
             Stage::HostKey => "host_key",
             Stage::Auth => "auth",
             Stage::Inspect => "inspect",
+            Stage::SystemUser => "system_user",
+            Stage::Push => "push",
             Stage::Done => "done",
         }
     }
@@ -228,6 +232,62 @@ categories! {
         meaning: "The admin user can write to no temp directory (Failed to create temporary directory).",
         en: "Make /tmp (mode 1777) or the admin user's home writable, and check the filesystem is not read-only or full.",
         zh: "管理用户没有可写的临时目录：确保 /tmp（权限 1777）或其家目录可写，并检查文件系统是否只读或已满。";
+    SystemUserMissing => "system_user_missing", Some(Stage::SystemUser), Unknown,
+        meaning: "The system user does not exist on the asset: it was never pushed, or the push failed (Authentication failed at login).",
+        en: "Push the system user to the asset again from the bastion (FAQ item 4) and read the push task's log if it fails.",
+        zh: "资产上不存在该系统用户（未推送或推送失败）：在堡垒机上重新推送系统用户（FAQ 第 4 条），失败时查看推送任务日志。";
+    SystemUserUidMismatch => "system_user_uid_mismatch", Some(Stage::SystemUser), Unknown,
+        meaning: "The user exists on the asset with another uid than the system user's.",
+        en: "Delete the wrong user on the asset and push the system user again (FAQ item 5), or correct the uid in the bastion.",
+        zh: "资产上该用户的 uid 与系统用户设置不一致：登录资产删除该用户后重新推送（FAQ 第 5 条），或在堡垒机中修正 uid。";
+    SystemUserShellInvalid => "system_user_shell_invalid", Some(Stage::SystemUser), Unknown,
+        meaning: "The user's shell is nologin, false, or not listed in /etc/shells, so it cannot log in.",
+        en: "Give the user a login shell (usermod -s /bin/bash USER) or push it again; the shell must be listed in /etc/shells.",
+        zh: "用户的 shell 为 nologin/false 或不在 /etc/shells 中：执行 usermod -s /bin/bash 用户名，或重新推送。";
+    SystemUserHomePermissions => "system_user_home_permissions", Some(Stage::SystemUser), Unknown,
+        meaning: "The home, ~/.ssh or authorized_keys has an owner or mode that sshd's StrictModes refuses, or that keeps the user from reading its keys.",
+        en: "chown USER:USER the home and ~/.ssh, chmod 700 ~/.ssh, chmod 600 authorized_keys, no group/world write on the home; or delete the user and push again (FAQ item 5).",
+        zh: "家目录、~/.ssh 或 authorized_keys 的属主/权限不符合 sshd StrictModes 要求：修正属主为该用户、~/.ssh 为 700、authorized_keys 为 600，家目录不可被组/其他人写；或删除用户后重新推送（FAQ 第 5 条）。";
+    SystemUserKeyNotRegistered => "system_user_key_not_registered", Some(Stage::SystemUser), Rejected,
+        meaning: "The system user's public key is not in its authorized_keys on the asset.",
+        en: "Push the system user again so its key is written, or add the key to ~USER/.ssh/authorized_keys.",
+        zh: "系统用户的公钥不在资产上的 authorized_keys 中：重新推送系统用户，或把公钥加入 ~用户/.ssh/authorized_keys。";
+    SystemUserLocked => "system_user_locked", Some(Stage::SystemUser), Unknown,
+        meaning: "The account is locked on the asset (passwd -l / usermod -L).",
+        en: "Unlock it (usermod -U USER) if the lock was not deliberate, or push the system user again.",
+        zh: "该账号在资产上被锁定（passwd -l / usermod -L）：如非有意锁定，执行 usermod -U 用户名 解锁，或重新推送。";
+    SystemUserExpired => "system_user_expired", Some(Stage::SystemUser), Unknown,
+        meaning: "The account, or its password, has expired on the asset.",
+        en: "Lift the expiry (chage -E -1 USER) or set a new password (chage -l USER shows the dates).",
+        zh: "该账号或其密码已过期：执行 chage -E -1 用户名 取消账号过期，或重新设置密码（chage -l 查看日期）。";
+    SystemUserDeniedBySshd => "system_user_denied_by_sshd", Some(Stage::SystemUser), Unknown,
+        meaning: "sshd's AllowUsers, DenyUsers, AllowGroups or DenyGroups refuse this user from the bastion's address.",
+        en: "Allow the user in sshd_config (AllowUsers/AllowGroups, or remove it from DenyUsers/DenyGroups) and reload sshd.",
+        zh: "sshd 的 AllowUsers/DenyUsers/AllowGroups/DenyGroups 拒绝该用户从堡垒机登录：修改 sshd_config 后重载 sshd。";
+    SystemUserSudoMissing => "system_user_sudo_missing", Some(Stage::SystemUser), Unknown,
+        meaning: "The sudo rule the bastion pushes for the user is missing, or the sudoers files do not pass visudo.",
+        en: "Push the system user again, or add 'USER ALL=(ALL) NOPASSWD: CMDS' in /etc/sudoers.d and check with visudo -c.",
+        zh: "堡垒机为该用户推送的 sudo 规则不存在，或 sudoers 文件无法通过 visudo 校验：重新推送，或在 /etc/sudoers.d 中添加规则并用 visudo -c 检查。";
+    SystemUserPasswordWrong => "system_user_password_wrong", Some(Stage::SystemUser), Rejected,
+        meaning: "The account exists and is usable but the system user's password is not accepted.",
+        en: "Push the system user again to set its password, or update the password kept by the bastion.",
+        zh: "账号正常但系统用户的密码不正确：重新推送以设置密码，或更新堡垒机中保存的密码。";
+    PushToolMissing => "push_tool_missing", Some(Stage::Push), Unknown,
+        meaning: "useradd, usermod, chpasswd or visudo is missing: a push cannot create or configure the user.",
+        en: "Install the missing tools on the asset (the passwd/shadow-utils and sudo packages).",
+        zh: "资产缺少 useradd、usermod、chpasswd 或 visudo，推送无法创建或配置用户：安装 passwd/shadow-utils 和 sudo 软件包。";
+    PushSudoersNotIncluded => "push_sudoers_not_included", Some(Stage::Push), Unknown,
+        meaning: "/etc/sudoers.d is missing or /etc/sudoers does not include it: the pushed sudo rule would be ignored.",
+        en: "Create /etc/sudoers.d (mode 750) and add '@includedir /etc/sudoers.d' to /etc/sudoers with visudo.",
+        zh: "/etc/sudoers.d 不存在或未被 /etc/sudoers 包含，推送的 sudo 规则不会生效：创建该目录并用 visudo 在 /etc/sudoers 中加入 @includedir /etc/sudoers.d。";
+    PushHomeUnwritable => "push_home_unwritable", Some(Stage::Push), Unknown,
+        meaning: "The home base directory is not writable, or the user's existing home cannot be given to the user.",
+        en: "Make the home base (useradd -D) writable, and remove or fix whatever stands at the user's home path.",
+        zh: "家目录的上级目录不可写，或用户家目录路径被占用/无法修正：确保 useradd -D 的 HOME 可写，并处理该路径上的文件。";
+    PushUidTaken => "push_uid_taken", Some(Stage::Push), Unknown,
+        meaning: "The system user's uid already belongs to another user on the asset.",
+        en: "Choose another uid for the system user, or move the other user off that uid.",
+        zh: "系统用户的 uid 已被资产上的其他用户占用：为系统用户换一个 uid，或调整占用该 uid 的用户。";
     Timeout => "timeout", None, Unknown,
         meaning: "A stage after the connection took longer than its timeout or the per-asset deadline; nothing is known about the credential.",
         en: "The asset or the network is slow: raise --timeout and the stage timeouts, or lower --concurrency; a timeout never means the credential is wrong.",

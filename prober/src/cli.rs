@@ -29,6 +29,9 @@ pub enum Command {
     // A later option overrides an earlier one, so wrappers can append their own.
     #[command(args_override_self = true)]
     Check(Box<CheckArgs>),
+    /// Check, without changing anything, that pushing a system user to each asset would work.
+    #[command(args_override_self = true)]
+    Prepush(Box<PrepushArgs>),
     /// Print what a category means and how to fix it.
     Explain(ExplainArgs),
     /// Start in-process fake servers, one per failure mode, and probe them.
@@ -52,6 +55,17 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PrepushArgs {
+    /// The system user to push: a credential of --credentials (its username and uid are
+    /// used), or a user name.
+    #[arg(long, value_name = "NAME")]
+    pub system_user: String,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
 }
 
 /// The credential for rows that name none (or for every row without --credentials).

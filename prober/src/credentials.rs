@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use russh::keys::PrivateKey;
+use russh::keys::{PrivateKey, PublicKey};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -47,6 +47,27 @@ pub struct Credential {
     pub password: Option<Result<Secret, String>>,
     pub key: Option<Result<Arc<PrivateKey>, KeyProblem>>,
     pub agent: bool,
+    /// What the bastion pushes for this account, when it is a system user.
+    pub expect: Expectations,
+}
+
+/// A system user as the bastion pushes it: checked on the asset when its login fails, or
+/// where a working login alone does not prove it (the sudo rule).
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    pub uid: Option<u32>,
+    pub shell: Option<String>,
+    /// The commands of its `USER ALL=(ALL) NOPASSWD: <commands>` sudoers rule.
+    pub sudo: Option<String>,
+    /// The key that must be in its authorized_keys: given, or the private key's public half.
+    pub public_key: Option<Result<PublicKey, String>>,
+}
+
+impl Credential {
+    /// Whether the prober can log in with it, or only knows its public key.
+    pub fn can_log_in(&self) -> bool {
+        self.password.is_some() || self.key.is_some() || self.agent
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +100,11 @@ pub struct CredentialSpec {
     pub key_passphrase_file: Option<PathBuf>,
     #[serde(default)]
     pub agent: bool,
+    pub uid: Option<u32>,
+    pub shell: Option<String>,
+    pub sudo: Option<String>,
+    pub public_key: Option<String>,
+    pub public_key_file: Option<PathBuf>,
 }
 
 /// Every credential known to a run: the named ones from the file, and the one given on
@@ -116,6 +142,9 @@ impl Credentials {
             credentials.named.insert(name, Arc::new(credential));
         }
         Ok(credentials)
+    }
+    pub fn named(&self, name: &str) -> Option<Arc<Credential>> {
+        self.named.get(name).cloned()
     }
 
     pub fn set_fallback(&mut self, credential: Credential) {
@@ -157,10 +186,20 @@ impl CredentialSpec {
         if self.key_passphrase_env.is_some() && self.key_passphrase_file.is_some() {
             return Err("give only one of key_passphrase_env, key_passphrase_file".into());
         }
-        if !password_sources.contains(&true) && self.key.is_none() && !self.agent {
+        if self.public_key.is_some() && self.public_key_file.is_some() {
+            return Err("give only one of public_key, public_key_file".into());
+        }
+        let has_public_key = self.public_key.is_some() || self.public_key_file.is_some();
+        if !password_sources.contains(&true) && self.key.is_none() && !self.agent && !has_public_key
+        {
             return Err(
-                "needs a password (password_env, password_file), a key, or agent = true".into(),
+                "needs a password (password_env, password_file), a key, agent = true, or for a system user known only by its public half, public_key".into(),
             );
+        }
+        if let Some(shell) = &self.shell
+            && !shell.starts_with('/')
+        {
+            return Err(format!("shell {shell:?} is not an absolute path"));
         }
         Ok(())
     }
@@ -186,14 +225,47 @@ impl CredentialSpec {
             };
             load_key(&base.join(file), passphrase)
         });
+        let public_key = if let Some(text) = &self.public_key {
+            Some(parse_public_key(text))
+        } else if let Some(file) = &self.public_key_file {
+            let path = base.join(file);
+            Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                    .and_then(|text| parse_public_key(&text)),
+            )
+        } else {
+            match &key {
+                Some(Ok(private)) => Some(Ok(private.public_key().clone())),
+                _ => None,
+            }
+        };
         Credential {
             name: name.to_string(),
             username: self.username.clone(),
             password,
             key,
             agent: self.agent,
+            expect: Expectations {
+                uid: self.uid,
+                shell: self.shell.clone(),
+                sudo: self.sudo.clone(),
+                public_key,
+            },
         }
     }
+}
+
+/// `ssh-ed25519 AAAA… comment`, as in authorized_keys (options are not accepted).
+fn parse_public_key(text: &str) -> Result<PublicKey, String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or("the public key is empty")?;
+    let blob = line.split_whitespace().nth(1).unwrap_or(line);
+    russh::keys::parse_public_key_base64(blob)
+        .map_err(|e| format!("not a public key ({e}): {line:.40}"))
 }
 
 fn secret_from_env(var: &str) -> Result<Secret, String> {

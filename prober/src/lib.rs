@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod known_hosts;
 mod limits;
 pub mod probe;
+pub mod quote;
 pub mod report;
 pub mod run;
 

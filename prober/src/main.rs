@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         rt.block_on(async {
             match cli.command {
                 Command::Check(args) => Ok(app::check(&args).await?.all_ok()),
+                Command::Prepush(args) => Ok(app::prepush(&args).await?.all_ok()),
                 Command::Demo(args) => demo::run(args).await,
                 Command::Explain(args) => {
                     Ok(app::explain(&args, &mut std::io::stdout()).map(|_| true)?)

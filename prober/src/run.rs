@@ -11,20 +11,67 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::category::Lang;
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, InventoryReader};
-use crate::probe::Prober;
+use crate::probe::{Prober, PushTarget};
+use crate::quote;
 use crate::report::Record;
 
 pub struct Run {
     pub prober: Arc<Prober>,
     pub credentials: Arc<Credentials>,
+    pub mode: Mode,
     pub lang: Lang,
     pub concurrency: usize,
+}
+
+/// What the run asks of each asset.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// The admin stages, then the row's system users.
+    Check,
+    /// Whether pushing this system user would work.
+    Prepush(Arc<PushTarget>),
+}
+
+/// A row ready to probe, with the credentials it names.
+struct Target {
+    asset: Asset,
+    credential: Arc<Credential>,
+    system_users: Vec<Arc<Credential>>,
+}
+
+/// One asset's records: its own, then one per system user.
+async fn probe(prober: &Prober, mode: &Mode, target: &Target, lang: Lang) -> Vec<Record> {
+    let Target {
+        asset,
+        credential,
+        system_users,
+    } = target;
+    let (admin, users) = match mode {
+        Mode::Check => {
+            let probed = prober.probe(asset, credential, system_users).await;
+            (probed.admin, probed.system_users)
+        }
+        Mode::Prepush(target) => (prober.prepush(asset, credential, target).await, Vec::new()),
+    };
+    let mut record = Record::probed(asset, admin, lang);
+    if let Some(gateway) = &asset.gateway {
+        record.message.push_str(&format!(
+            "; note: gateway {gateway:?} is not used yet: probed directly"
+        ));
+    }
+    let mut records = vec![record];
+    records.extend(
+        users
+            .into_iter()
+            .map(|user| Record::system_user(asset, user, lang)),
+    );
+    records
 }
 
 /// What becomes of a row before any network traffic.
 enum Plan {
     Report(Box<Record>),
-    Probe(Asset, Arc<Credential>),
+    Probe(Box<Target>),
 }
 
 impl Run {
@@ -54,21 +101,21 @@ impl Run {
                             break;
                         }
                     }
-                    Plan::Probe(asset, credential) => {
+                    Plan::Probe(target) => {
                         let Ok(permit) = permits.clone().acquire_owned().await else {
                             break;
                         };
-                        let (prober, records, lang) =
-                            (self.prober.clone(), records_tx.clone(), self.lang);
+                        let (prober, records, mode, lang) = (
+                            self.prober.clone(),
+                            records_tx.clone(),
+                            self.mode.clone(),
+                            self.lang,
+                        );
                         probes.spawn(async move {
-                            let probed = prober.probe(&asset, &credential).await;
-                            let mut record = Record::probed(&asset, probed, lang);
-                            if let Some(gateway) = &asset.gateway {
-                                record.message.push_str(&format!(
-                                    "; note: the inventory names gateway {gateway:?}, which this version does not use: probed directly"
-                                ));
+                            let done = probe(&prober, &mode, &target, lang).await;
+                            for record in done {
+                                let _ = records.send(record).await;
                             }
-                            let _ = records.send(record).await;
                             drop(permit);
                         });
                     }
@@ -95,12 +142,45 @@ impl Run {
         if let Some(reason) = &asset.skip {
             return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
         }
+        let system_users = match self.system_users(&asset) {
+            Ok(users) => users,
+            Err(reason) => {
+                let record = Record::unusable(path, &asset, "system_users", &reason, self.lang);
+                return Plan::Report(Box::new(record));
+            }
+        };
         match self.credentials.for_row(asset.admin_user.as_deref()) {
-            Ok(credential) => Plan::Probe(asset, credential),
+            Ok(credential) => Plan::Probe(Box::new(Target {
+                asset,
+                credential,
+                system_users,
+            })),
             Err(reason) => {
                 let record = Record::unusable(path, &asset, "admin_user", &reason, self.lang);
                 Plan::Report(Box::new(record))
             }
         }
+    }
+
+    /// The row's system users, each a named credential whose user name is safe to hand
+    /// to a remote shell; any other is the row's error, found before any connection.
+    fn system_users(&self, asset: &Asset) -> Result<Vec<Arc<Credential>>, String> {
+        asset
+            .system_users
+            .iter()
+            .map(|name| {
+                let credential = self.credentials.named(name).ok_or_else(|| {
+                    let shown: String = name
+                        .chars()
+                        .take(40)
+                        .flat_map(char::escape_default)
+                        .collect();
+                    format!("unknown credential `{shown}`: not defined in the credentials file")
+                })?;
+                quote::check_user_name(&credential.username)
+                    .map_err(|e| format!("credential `{name}`: {e}"))?;
+                Ok(credential)
+            })
+            .collect()
     }
 }

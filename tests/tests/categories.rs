@@ -40,6 +40,7 @@ async fn ok_as_root_reports_everything_it_learned() {
     // look at the raw line).
     let order = [
         "name",
+        "system_user",
         "host",
         "port",
         "ip",
@@ -338,4 +339,30 @@ async fn a_tight_deadline_is_timeout_not_a_stage_failure() {
     let r = run.record("banner-timeout");
     assert_eq!(r["category"], "timeout", "{r:#}");
     assert_eq!(r["stage"], "banner");
+}
+
+#[tokio::test]
+async fn system_users_get_a_result_each_beside_the_asset() {
+    let (_lab, run) = probe_lab(&[Scenario::SystemUsers], &[]).await;
+    let records = run.records();
+    assert_eq!(records.len(), 3, "{}", run.stdout);
+    let asset = records.iter().find(|r| r["system_user"].is_null()).unwrap();
+    assert_eq!(asset["category"], "ok", "{asset:#}");
+    let deploy = records
+        .iter()
+        .find(|r| r["system_user"] == "lab-deploy")
+        .unwrap();
+    assert_eq!(deploy["category"], "ok", "{deploy:#}");
+    assert_eq!(deploy["name"], "with-system-users");
+    assert!(
+        deploy["message"].as_str().unwrap().contains("uid 1500"),
+        "{deploy:#}"
+    );
+    let wrong = records
+        .iter()
+        .find(|r| r["system_user"] == "lab-deploy-wrong-password")
+        .unwrap();
+    assert_eq!(wrong["stage"], "system_user", "{wrong:#}");
+    assert_eq!(wrong["auth_methods"], json!(["publickey", "password"]));
+    assert_eq!(run.status, 1, "a failing system user fails the run");
 }

@@ -204,7 +204,7 @@ async fn output_formats_and_languages() {
     let mut lines = csv.stdout.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "name,host,port,ip,category,stage,message,hint,banner,kex,cipher,host_key_alg,host_key_fingerprint,auth_methods,uid,sudo,python,facts,duration_ms"
+        "name,system_user,host,port,ip,category,stage,message,hint,banner,kex,cipher,host_key_alg,host_key_fingerprint,auth_methods,uid,sudo,python,facts,duration_ms"
     );
     assert_eq!(lines.count(), 2);
     assert!(csv.stdout.contains("\"publickey,password\""));
@@ -345,4 +345,117 @@ async fn agent_keys_log_in() {
             .contains("agent key ssh-ed25519"),
         "{r:#}"
     );
+}
+
+#[tokio::test]
+async fn hostile_system_user_names_are_refused_before_any_connection() {
+    let lab = lab().await;
+    let port = ok_root_port(&lab);
+    let credentials = lab.dir().join("hostile.toml");
+    let long = "a".repeat(200);
+    std::fs::write(
+        &credentials,
+        format!(
+            "[credentials.lab-root]\nusername = \"root\"\npassword_file = \"secrets/root.password\"\n\
+             [credentials.semicolon]\nusername = \"a;reboot\"\npassword = \"x\"\n\
+             [credentials.subshell]\nusername = \"$(id)\"\npassword = \"x\"\n\
+             [credentials.dots]\nusername = \"../x\"\npassword = \"x\"\n\
+             [credentials.long]\nusername = \"{long}\"\npassword = \"x\"\n"
+        ),
+    )
+    .unwrap();
+    let inventory = lab.dir().join("hostile.csv");
+    std::fs::write(
+        &inventory,
+        format!(
+            "name,host,port,admin_user,system_users\n\
+             by-semicolon,127.0.0.1,{port},lab-root,semicolon\n\
+             by-subshell,127.0.0.1,{port},lab-root,subshell\n\
+             by-dots,127.0.0.1,{port},lab-root,dots\n\
+             by-long,127.0.0.1,{port},lab-root,long\n\
+             named-hostile,127.0.0.1,{port},lab-root,a;reboot\n\
+             named-subshell,127.0.0.1,{port},lab-root,$(id)\n"
+        ),
+    )
+    .unwrap();
+    let mut argv = lab.check_args();
+    argv[1] = inventory.into();
+    argv.extend(args([
+        "--credentials".as_ref(),
+        credentials.as_os_str(),
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        "--quiet".as_ref(),
+    ]));
+    let run = prober(argv).await;
+    assert_eq!(run.status, 1);
+    let records = run.records();
+    assert_eq!(records.len(), 6, "{}", run.stdout);
+    for r in &records {
+        assert_eq!(r["category"], "inventory_invalid", "{r:#}");
+        assert_eq!(r["ip"], serde_json::Value::Null, "never connected: {r:#}");
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains("field system_users"),
+            "{r:#}"
+        );
+    }
+    assert!(
+        run.record("by-semicolon")["message"]
+            .as_str()
+            .unwrap()
+            .contains("POSIX portable")
+    );
+    assert!(
+        run.record("by-long")["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 32")
+    );
+    assert!(
+        run.record("named-hostile")["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown credential")
+    );
+}
+
+#[tokio::test]
+async fn junit_reports_one_case_per_result() {
+    let lab = Lab::start(&[Scenario::OkRoot, Scenario::TcpRefused, Scenario::Inactive])
+        .await
+        .unwrap();
+    let mut argv = lab.check_args();
+    argv.extend(args(["--format", "junit", "--quiet"]));
+    let run = prober(argv).await;
+    assert_eq!(run.status, 1);
+    let xml = run.stdout;
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "<testsuite name=\"prober check\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""
+        ),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 3);
+    assert!(xml.contains("<failure type=\"tcp_refused\""), "{xml}");
+    assert!(xml.trim_end().ends_with("</testsuites>"));
+}
+
+#[tokio::test]
+async fn prepush_refuses_names_no_push_could_use() {
+    let lab = lab().await;
+    for (name, said) in [("root", "never pushed"), ("a;reboot", "POSIX portable")] {
+        let mut argv = lab.check_args();
+        argv[0] = "prepush".into();
+        argv.extend(args(["--system-user", name]));
+        let run = prober(argv).await;
+        assert_eq!(run.status, 2, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(said), "{}", run.stderr);
+    }
 }

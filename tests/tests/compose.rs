@@ -41,34 +41,33 @@ fn read_csv(path: &PathBuf) -> Vec<BTreeMap<String, String>> {
 async fn every_fixture_gets_its_expected_category() {
     let fixtures = repo().join("fixtures");
     let inventory = read_csv(&fixtures.join("inventory.csv"));
-    let header = "name,host,port,admin_user";
     let expected = read_csv(&fixtures.join("expected.csv"));
 
-    // One run per distinct set of options, over the rows that use it.
-    let mut by_options: BTreeMap<String, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    // One run per command and set of options, over the rows that use them.
+    let mut runs: BTreeMap<(String, String), Vec<&BTreeMap<String, String>>> = BTreeMap::new();
     for row in &expected {
-        by_options
-            .entry(row["options"].clone())
+        runs.entry((row["command"].clone(), row["options"].clone()))
             .or_default()
             .push(row);
     }
     let dir = tempfile::tempdir().unwrap();
     let mut mismatches = Vec::new();
-    for (i, (options, rows)) in by_options.iter().enumerate() {
-        let mut text = format!("{header}\n");
-        for row in rows {
+    for (i, ((command, options), rows)) in runs.iter().enumerate() {
+        let mut names: Vec<&str> = rows.iter().map(|r| r["name"].as_str()).collect();
+        names.dedup();
+        let mut text = String::from("name,host,port,admin_user,system_users\n");
+        for name in names {
             let asset = inventory
                 .iter()
-                .find(|a| a["name"] == row["name"])
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{} is in expected.csv but not in inventory.csv",
-                        row["name"]
-                    )
-                });
+                .find(|a| a["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is in expected.csv but not in inventory.csv"));
             text.push_str(&format!(
-                "{},{},{},{}\n",
-                asset["name"], asset["host"], asset["port"], asset["admin_user"]
+                "{},{},{},{},{}\n",
+                asset["name"],
+                asset["host"],
+                asset["port"],
+                asset["admin_user"],
+                asset["system_users"]
             ));
         }
         let part = dir.path().join(format!("inventory-{i}.csv"));
@@ -78,7 +77,7 @@ async fn every_fixture_gets_its_expected_category() {
         std::fs::copy(fixtures.join("known_hosts"), &known_hosts).unwrap();
 
         let mut argv = args([
-            "check".as_ref(),
+            command.as_ref(),
             part.as_os_str(),
             "--credentials".as_ref(),
             fixtures.join("credentials.toml").as_os_str(),
@@ -92,22 +91,33 @@ async fn every_fixture_gets_its_expected_category() {
         let run = prober(argv).await;
         assert_ne!(
             run.status, 2,
-            "usage error with options {options:?}: {}",
+            "usage error for {command} {options}: {}",
             run.stderr
         );
+        let records = run.records();
         for row in rows {
-            let record = run.record(&row["name"]);
+            let user = &row["system_user"];
+            let record = records
+                .iter()
+                .find(|r| {
+                    r["name"] == row["name"].as_str()
+                        && r["system_user"].as_str().unwrap_or("") == user
+                })
+                .unwrap_or_else(|| panic!("no result for {} {user}\n{}", row["name"], run.stdout));
             let category = record["category"].as_str().unwrap_or_default();
+            let shown = if user.is_empty() {
+                row["name"].clone()
+            } else {
+                format!("{} ({user})", row["name"])
+            };
             println!(
-                "{:<20} {:<26} {}",
-                row["name"],
-                category,
+                "{shown:<34} {category:<30} {}",
                 record["message"].as_str().unwrap_or_default()
             );
             if category != row["category"] {
                 mismatches.push(format!(
-                    "{}: expected {}, got {category} ({})",
-                    row["name"], row["category"], record["message"]
+                    "{shown}: expected {}, got {category} ({})",
+                    row["category"], record["message"]
                 ));
             }
         }

@@ -19,6 +19,12 @@ pub enum Compat {
     Legacy,
 }
 
+/// Extension markers, which must come last in the key exchange list.
+const KEX_EXTENSIONS: &[kex::Name] = &[
+    kex::EXTENSION_SUPPORT_AS_CLIENT,
+    kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+];
+
 const KEX_MODERN: &[kex::Name] = &[
     kex::CURVE25519,
     kex::CURVE25519_PRE_RFC_8731,
@@ -26,25 +32,6 @@ const KEX_MODERN: &[kex::Name] = &[
     kex::DH_G16_SHA512,
     kex::DH_G18_SHA512,
     kex::DH_G14_SHA256,
-    kex::EXTENSION_SUPPORT_AS_CLIENT,
-    kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
-];
-
-const KEX_LEGACY: &[kex::Name] = &[
-    kex::CURVE25519,
-    kex::CURVE25519_PRE_RFC_8731,
-    kex::ECDH_SHA2_NISTP256,
-    kex::ECDH_SHA2_NISTP384,
-    kex::ECDH_SHA2_NISTP521,
-    kex::DH_GEX_SHA256,
-    kex::DH_G16_SHA512,
-    kex::DH_G18_SHA512,
-    kex::DH_G14_SHA256,
-    kex::DH_G14_SHA1,
-    kex::DH_GEX_SHA1,
-    kex::DH_G1_SHA1,
-    kex::EXTENSION_SUPPORT_AS_CLIENT,
-    kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
 ];
 
 const HOST_KEYS_MODERN: &[Algorithm] = &[
@@ -66,26 +53,6 @@ const HOST_KEYS_MODERN: &[Algorithm] = &[
     },
 ];
 
-const HOST_KEYS_LEGACY: &[Algorithm] = &[
-    Algorithm::Ed25519,
-    Algorithm::Ecdsa {
-        curve: EcdsaCurve::NistP256,
-    },
-    Algorithm::Ecdsa {
-        curve: EcdsaCurve::NistP384,
-    },
-    Algorithm::Ecdsa {
-        curve: EcdsaCurve::NistP521,
-    },
-    Algorithm::Rsa {
-        hash: Some(HashAlg::Sha512),
-    },
-    Algorithm::Rsa {
-        hash: Some(HashAlg::Sha256),
-    },
-    Algorithm::Rsa { hash: None },
-];
-
 const CIPHERS_MODERN: &[cipher::Name] = &[
     cipher::CHACHA20_POLY1305,
     cipher::AES_128_GCM,
@@ -95,19 +62,6 @@ const CIPHERS_MODERN: &[cipher::Name] = &[
     cipher::AES_256_CTR,
 ];
 
-const CIPHERS_LEGACY: &[cipher::Name] = &[
-    cipher::CHACHA20_POLY1305,
-    cipher::AES_128_GCM,
-    cipher::AES_256_GCM,
-    cipher::AES_128_CTR,
-    cipher::AES_192_CTR,
-    cipher::AES_256_CTR,
-    cipher::AES_128_CBC,
-    cipher::AES_192_CBC,
-    cipher::AES_256_CBC,
-    cipher::TRIPLE_DES_CBC,
-];
-
 const MACS_MODERN: &[mac::Name] = &[
     mac::HMAC_SHA256_ETM,
     mac::HMAC_SHA512_ETM,
@@ -115,26 +69,40 @@ const MACS_MODERN: &[mac::Name] = &[
     mac::HMAC_SHA512,
 ];
 
-const MACS_LEGACY: &[mac::Name] = &[
-    mac::HMAC_SHA256_ETM,
-    mac::HMAC_SHA512_ETM,
-    mac::HMAC_SHA256,
-    mac::HMAC_SHA512,
-    mac::HMAC_SHA1_ETM,
-    mac::HMAC_SHA1,
+/// What `--compat legacy` adds after the modern choices, so a modern server still gets them.
+const KEX_LEGACY: &[kex::Name] = &[
+    kex::ECDH_SHA2_NISTP256,
+    kex::ECDH_SHA2_NISTP384,
+    kex::ECDH_SHA2_NISTP521,
+    kex::DH_G14_SHA1,
+    kex::DH_GEX_SHA1,
+    kex::DH_G1_SHA1,
 ];
+const HOST_KEYS_LEGACY: &[Algorithm] = &[Algorithm::Rsa { hash: None }];
+const CIPHERS_LEGACY: &[cipher::Name] = &[
+    cipher::AES_128_CBC,
+    cipher::AES_192_CBC,
+    cipher::AES_256_CBC,
+    cipher::TRIPLE_DES_CBC,
+];
+const MACS_LEGACY: &[mac::Name] = &[mac::HMAC_SHA1_ETM, mac::HMAC_SHA1];
+
+fn list<T: Clone>(parts: &[&[T]]) -> Cow<'static, [T]> {
+    Cow::Owned(parts.concat())
+}
 
 pub fn preferred(compat: Compat) -> Preferred {
-    let (kex, key, cipher, mac) = match compat {
-        Compat::Modern => (KEX_MODERN, HOST_KEYS_MODERN, CIPHERS_MODERN, MACS_MODERN),
-        Compat::Legacy => (KEX_LEGACY, HOST_KEYS_LEGACY, CIPHERS_LEGACY, MACS_LEGACY),
-    };
+    let (kex, key, cipher, mac): (&[kex::Name], &[Algorithm], &[cipher::Name], &[mac::Name]) =
+        match compat {
+            Compat::Modern => (&[], &[], &[], &[]),
+            Compat::Legacy => (KEX_LEGACY, HOST_KEYS_LEGACY, CIPHERS_LEGACY, MACS_LEGACY),
+        };
     Preferred {
-        kex: Cow::Borrowed(kex),
-        key: Cow::Borrowed(key),
+        kex: list(&[KEX_MODERN, kex, KEX_EXTENSIONS]),
+        key: list(&[HOST_KEYS_MODERN, key]),
         host_key_certificates: Cow::Borrowed(&[]),
-        cipher: Cow::Borrowed(cipher),
-        mac: Cow::Borrowed(mac),
+        cipher: list(&[CIPHERS_MODERN, cipher]),
+        mac: list(&[MACS_MODERN, mac]),
         compression: Cow::Borrowed(&[russh::compression::NONE]),
     }
 }

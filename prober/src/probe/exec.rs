@@ -4,6 +4,7 @@
 
 use russh::ChannelMsg;
 
+use super::banner::printable;
 use super::outcome::Failure;
 use super::session::Session;
 use crate::category::{Category, Stage};
@@ -49,6 +50,53 @@ pub async fn run_script(session: &Session, command: &str, script: &str) -> Resul
         }
     }
     Ok(output)
+}
+
+impl Output {
+    /// The marked output of a probe script on stdout; see [`marked`].
+    pub fn marked(&self, marker: &str) -> Option<Marked> {
+        marked(&String::from_utf8_lossy(&self.stdout), marker)
+    }
+
+    /// What the command said first (stdout, else stderr), printable, for messages.
+    pub fn first_words(&self) -> String {
+        [&self.stdout, &self.stderr]
+            .into_iter()
+            .map(|b| String::from_utf8_lossy(b).trim().to_string())
+            .find(|t| !t.is_empty())
+            .map(|t| printable(t.lines().next().unwrap_or("").as_bytes()))
+            .unwrap_or_else(|| {
+                format!(
+                    "no output, exit status {}",
+                    self.status.map_or("none".into(), |s| s.to_string())
+                )
+            })
+    }
+}
+
+/// The `key=value` lines a probe script printed after its marker line, and whether its
+/// closing `end` line came; `None` when the marker never came (the account's shell ran
+/// something else, like nologin's refusal).
+pub fn marked(stdout: &str, marker: &str) -> Option<Marked> {
+    let mut lines = stdout.lines().skip_while(|l| l.trim() != marker);
+    lines.next()?;
+    let mut marked = Marked::default();
+    for line in lines {
+        if line == "end" {
+            marked.complete = true;
+            break;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            marked.pairs.push((key.to_string(), value.to_string()));
+        }
+    }
+    Some(marked)
+}
+
+#[derive(Debug, Default)]
+pub struct Marked {
+    pub pairs: Vec<(String, String)>,
+    pub complete: bool,
 }
 
 fn append(buffer: &mut Vec<u8>, data: &[u8]) {

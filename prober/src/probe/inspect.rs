@@ -62,46 +62,35 @@ pub struct Report {
 }
 
 pub async fn inspect(session: &Session, obs: &mut Observations) -> Result<String, Failure> {
-    let output = exec::run_script(session, "sh -s", SCRIPT).await?;
-    let report = parse(&output)?;
-    judge(&report, obs)
+    judge(&gather(session).await?, obs)
+}
+
+/// Runs the script and reads what it reported, without judging it.
+pub async fn gather(session: &Session) -> Result<Report, Failure> {
+    parse(&exec::run_script(session, "sh -s", SCRIPT).await?)
 }
 
 /// Parses the script's output; output without our marker means the account has no
 /// usable shell (nologin prints "This account is currently not available.").
 pub fn parse(output: &Output) -> Result<Report, Failure> {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut lines = stdout.lines().skip_while(|l| l.trim() != MARKER);
-    if lines.next().is_none() {
-        let said = [&output.stdout, &output.stderr]
-            .into_iter()
-            .map(|b| String::from_utf8_lossy(b).trim().to_string())
-            .find(|t| !t.is_empty())
-            .map(|t| printable(t.lines().next().unwrap_or("").as_bytes()));
+    let Some(marked) = output.marked(MARKER) else {
         let status = output.status.map_or("none".to_string(), |s| s.to_string());
         return Err(Failure::at_home(
             Category::ShellUnavailable,
-            match said {
-                Some(text) => format!(
-                    "the account's shell did not run the command (exit status {status}): {text}"
-                ),
-                None => format!(
-                    "the account's shell did not run the command (exit status {status}, no output)"
-                ),
-            },
+            format!(
+                "the account's shell did not run the command (exit status {status}): {}",
+                output.first_words()
+            ),
         ));
-    }
-    let mut report = Report::default();
-    for line in lines {
-        if line == "end" {
-            report.complete = true;
-            break;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
+    };
+    let mut report = Report {
+        complete: marked.complete,
+        ..Report::default()
+    };
+    for (key, value) in &marked.pairs {
+        let value = value.as_str();
         let text = || Some(value.trim().to_string()).filter(|v| !v.is_empty());
-        match key {
+        match key.as_str() {
             "uid" => report.uid = value.trim().parse().ok(),
             "user" => report.user = text(),
             "groups" => report.groups = value.split_whitespace().map(String::from).collect(),

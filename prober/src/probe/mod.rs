@@ -10,10 +10,12 @@ mod deadline;
 mod exec;
 pub mod inspect;
 pub mod outcome;
+mod prepush;
 mod resolve;
 mod session;
+pub mod system_users;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +28,10 @@ pub use algorithms::Compat;
 use deadline::Deadline;
 pub use deadline::human as human_duration;
 pub use outcome::{Facts, Failure, Observations};
+pub use prepush::PushTarget;
 pub use resolve::Resolver;
-use session::HostKeyCheck;
+use session::{HostKeyCheck, Session};
+pub use system_users::SystemUserProbed;
 
 use crate::category::Stage;
 use crate::credentials::Credential;
@@ -71,7 +75,14 @@ pub struct Settings {
     pub nameserver: Option<SocketAddr>,
 }
 
-/// What probing one asset gave.
+/// What probing one asset gave: its own verdict, and one per system user.
+#[derive(Debug)]
+pub struct AssetProbe {
+    pub admin: Probed,
+    pub system_users: Vec<SystemUserProbed>,
+}
+
+/// What one login and its checks gave.
 #[derive(Debug)]
 pub struct Probed {
     /// The success message, or the failure that stopped the probe.
@@ -113,28 +124,101 @@ impl Prober {
         })
     }
 
-    pub async fn probe(&self, asset: &Asset, credential: &Credential) -> Probed {
+    /// The admin stages of one asset, then its system users.
+    pub async fn probe(
+        &self,
+        asset: &Asset,
+        credential: &Credential,
+        system_users: &[Arc<Credential>],
+    ) -> AssetProbe {
         let started = Instant::now();
-        let mut observations = Observations::default();
-        let verdict = self.stages(asset, credential, &mut observations).await;
+        let deadline = Deadline::after(self.timeouts.total);
+        let mut obs = Observations::default();
+        let (verdict, session) = match self
+            .login(asset, None, credential, &mut obs, &deadline)
+            .await
+        {
+            Err(failure) => (Err(failure), None),
+            Ok((session, how)) => {
+                let inspected = deadline
+                    .stage(
+                        Stage::Inspect,
+                        self.timeouts.exec,
+                        inspect::inspect(&session, &mut obs),
+                    )
+                    .await
+                    .map(|done| format!("{done}; logged in as {} with {how}", credential.username));
+                (inspected, Some(session))
+            }
+        };
+        let admin = Probed {
+            verdict,
+            observations: obs,
+            duration: started.elapsed(),
+        };
+        let system_users =
+            system_users::check(self, asset, &admin, session.as_ref(), system_users).await;
+        if let Some(session) = session {
+            goodbye(session).await;
+        }
+        AssetProbe {
+            admin,
+            system_users,
+        }
+    }
+    /// Whether pushing `target` to the asset would work; changes nothing there.
+    pub async fn prepush(
+        &self,
+        asset: &Asset,
+        credential: &Credential,
+        target: &PushTarget,
+    ) -> Probed {
+        let started = Instant::now();
+        let deadline = Deadline::after(self.timeouts.total);
+        let mut obs = Observations::default();
+        let verdict = match self
+            .login(asset, None, credential, &mut obs, &deadline)
+            .await
+        {
+            Err(failure) => Err(failure),
+            Ok((session, _)) => {
+                let checked = deadline
+                    .stage(
+                        Stage::Push,
+                        self.timeouts.exec,
+                        prepush::check(&session, target, &mut obs),
+                    )
+                    .await;
+                goodbye(session).await;
+                checked
+            }
+        };
         Probed {
             verdict,
-            observations,
+            observations: obs,
             duration: started.elapsed(),
         }
     }
 
-    async fn stages(
+    /// Stages resolve to auth: a logged-in session, and how it authenticated. With `ip`,
+    /// the name is not resolved again (a second login to the same asset).
+    async fn login(
         &self,
         asset: &Asset,
+        ip: Option<IpAddr>,
         credential: &Credential,
         obs: &mut Observations,
-    ) -> Result<String, Failure> {
+        deadline: &Deadline,
+    ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
-        let deadline = Deadline::after(t.total);
-        let addrs = deadline
-            .stage(Stage::Resolve, t.dns, self.resolver.resolve(&asset.host))
-            .await?;
+        let addrs = match ip {
+            Some(ip) => vec![ip],
+            None => {
+                deadline
+                    .stage(Stage::Resolve, t.dns, self.resolver.resolve(&asset.host))
+                    .await?
+            }
+        };
         let (tcp, ip) = deadline
             .stage(
                 Stage::Connect,
@@ -143,6 +227,7 @@ impl Prober {
             )
             .await?;
         obs.ip = Some(ip);
+        obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
 
         let mut seen = None;
         let exchanged = deadline
@@ -172,7 +257,6 @@ impl Prober {
                 session::handshake(stream, config, check, obs),
             )
             .await?;
-
         let how = deadline
             .stage(
                 Stage::Auth,
@@ -180,19 +264,7 @@ impl Prober {
                 auth::authenticate(&mut session, credential, obs),
             )
             .await?;
-        let inspected = deadline
-            .stage(Stage::Inspect, t.exec, inspect::inspect(&session, obs))
-            .await;
-        // Politeness only: the server frees the session at once instead of at its timeout.
-        let _ = tokio::time::timeout(
-            Duration::from_millis(200),
-            session.disconnect(russh::Disconnect::ByApplication, "", ""),
-        )
-        .await;
-        Ok(format!(
-            "{}; logged in as {} with {how}",
-            inspected?, credential.username
-        ))
+        Ok((session, how))
     }
 
     /// The known_hosts file in use, with the keys this run added to it.
@@ -214,6 +286,15 @@ impl Prober {
 
 fn client_config(preferred: &Preferred, timeouts: Timeouts) -> Arc<Config> {
     algorithms::client_config(preferred.clone(), timeouts.total)
+}
+
+/// Politeness only: the server frees the session at once instead of at its timeout.
+async fn goodbye(session: Session) {
+    let _ = tokio::time::timeout(
+        Duration::from_millis(200),
+        session.disconnect(russh::Disconnect::ByApplication, "", ""),
+    )
+    .await;
 }
 
 /// Data that is not an SSH banner, followed by silence, is not SSH either.

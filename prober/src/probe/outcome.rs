@@ -35,6 +35,8 @@ impl Failure {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observations {
     pub ip: Option<IpAddr>,
+    /// Our own address on the connection: what the asset's sshd sees as the client.
+    pub local_ip: Option<IpAddr>,
     pub banner: Option<String>,
     pub kex: Option<String>,
     pub cipher: Option<String>,

@@ -26,6 +26,7 @@ impl Sink for Csv {
         };
         self.writer.write_record([
             r.name.clone(),
+            text(&r.system_user),
             r.host.clone(),
             text(&r.port),
             text(&r.ip),

@@ -2,6 +2,7 @@
 
 mod csv_sink;
 mod json;
+mod junit;
 pub mod progress;
 mod record;
 mod summary;
@@ -24,6 +25,8 @@ pub enum Format {
     Jsonl,
     /// One JSON array.
     Json,
+    /// JUnit XML, one test case per result, for CI systems.
+    Junit,
 }
 
 pub trait Sink {
@@ -31,15 +34,18 @@ pub trait Sink {
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }
 
+/// `command` names the run in formats that carry a title (JUnit's test suite).
 pub fn sink(
     format: Format,
     out: Box<dyn Write + Send>,
     lang: Lang,
+    command: &str,
 ) -> io::Result<Box<dyn Sink + Send>> {
     Ok(match format {
         Format::Table => Box::new(table::Table::new(out, lang)?),
         Format::Csv => Box::new(csv_sink::Csv::new(out)?),
         Format::Jsonl => Box::new(json::JsonLines::new(out)),
         Format::Json => Box::new(json::JsonArray::new(out)),
+        Format::Junit => Box::new(junit::Junit::new(out, command)),
     })
 }

@@ -6,12 +6,14 @@ use serde::Serialize;
 
 use crate::category::{Category, Lang, Stage};
 use crate::inventory::{Asset, InvalidRow};
-use crate::probe::{Facts, Probed};
+use crate::probe::{Facts, Probed, SystemUserProbed};
 
 /// Keys and order are part of the interface: JSONL consumers rely on exactly these.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
     pub name: String,
+    /// For a system user's result: its credential's name; `None` for the asset's own.
+    pub system_user: Option<String>,
     pub host: String,
     pub port: Option<u16>,
     pub ip: Option<String>,
@@ -34,6 +36,7 @@ pub struct Record {
 
 pub const FIELDS: &[&str] = &[
     "name",
+    "system_user",
     "host",
     "port",
     "ip",
@@ -66,6 +69,7 @@ impl Record {
     ) -> Record {
         Record {
             name,
+            system_user: None,
             host,
             port,
             ip: None,
@@ -115,6 +119,13 @@ impl Record {
                 message,
                 lang,
             )
+        }
+    }
+    /// One (asset, system user) result, beside the asset's own.
+    pub fn system_user(asset: &Asset, user: SystemUserProbed, lang: Lang) -> Record {
+        Record {
+            system_user: Some(user.credential),
+            ..Record::probed(asset, user.probed, lang)
         }
     }
 

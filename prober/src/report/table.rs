@@ -45,6 +45,14 @@ fn cell(text: &str, width: usize) -> String {
     }
 }
 
+/// A system user's result reads as `asset (user)`.
+fn display_name(r: &Record) -> String {
+    match &r.system_user {
+        Some(user) => format!("{} ({user})", r.name),
+        None => r.name.clone(),
+    }
+}
+
 impl Sink for Table {
     fn record(&mut self, r: &Record) -> io::Result<()> {
         self.seen.insert(r.category);
@@ -56,7 +64,7 @@ impl Sink for Table {
         writeln!(
             self.out,
             "{:<NAME$} {:<ADDRESS$} {:<CATEGORY$} {}",
-            cell(&r.name, NAME),
+            cell(&display_name(r), NAME),
             cell(&address, ADDRESS),
             r.category.id(),
             cell(&r.message, 400)

@@ -1,0 +1,504 @@
+//! Root-cause diagnosis of system users, through the admin session: ONE script, run as
+//! root, gathers for every user in question its passwd and shadow state (never a hash),
+//! the sshd policy that applies to it, its home, `.ssh` and authorized_keys, and its
+//! sudo rule. The verdict is decided here, from that output.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use russh::keys::PublicKeyBase64;
+
+use super::sshd_policy::Filters;
+use crate::category::Category;
+use crate::credentials::Credential;
+use crate::probe::banner::printable;
+use crate::probe::exec;
+use crate::probe::outcome::Failure;
+use crate::quote;
+
+pub const MARKER: &str = "prober-diagnose 1";
+
+/// One user to diagnose.
+pub struct Request<'a> {
+    pub credential: &'a Credential,
+}
+
+const FUNCTION: &str = r#"d() {
+  i=$1 u=$2 want_key=$3 want_sudo=$4
+  p=$(getent passwd "$u") || { echo "$i.exists=0"; return 0; }
+  echo "$i.exists=1"
+  echo "$i.passwd=$p"
+  home=$(printf '%s\n' "$p" | cut -d: -f6)
+  shell=$(printf '%s\n' "$p" | cut -d: -f7)
+  if grep -qxF -- "$shell" /etc/shells 2>/dev/null; then echo "$i.shell_listed=1"; else echo "$i.shell_listed=0"; fi
+  echo "$i.groups=$(id -Gn "$u" 2>/dev/null)"
+  getent shadow "$u" | awk -F: -v i="$i" '{
+    s = ($2 == "") ? "empty" : (substr($2, 1, 1) == "!") ? "locked" : (substr($2, 1, 1) == "*") ? "nopassword" : "set"
+    print i ".shadow=" s ":" $3 ":" $4 ":" $5 ":" $6 ":" $7 ":" $8 }'
+  policy=$(sshd -T -C "user=$u,host=$chost,addr=$caddr" 2>&1)
+  printf '%s\n' "$policy" | grep -Ei '^(allowusers|denyusers|allowgroups|denygroups|usepam|strictmodes) ' | sed "s/^/$i.sshd=/"
+  akf=$(printf '%s\n' "$policy" | sed -n 's/^authorizedkeysfile //p' | awk '{ print $1 }')
+  [ -n "$akf" ] || akf=.ssh/authorized_keys
+  akf=$(printf '%s\n' "$akf" | awk -v h="$home" -v u="$u" '{ gsub(/%h/, h); gsub(/%u/, u); gsub(/%%/, "%"); print }')
+  case $akf in /*) ;; *) akf="$home/$akf" ;; esac
+  for f in "$home" "$home/.ssh" "$akf"; do
+    if [ -e "$f" ]; then echo "$i.stat=$(stat -c '%U|%G|%a|%F' -- "$f")|$f"; else echo "$i.stat=-|-|-|missing|$f"; fi
+  done
+  if [ -n "$want_key" ]; then
+    if [ -r "$akf" ]; then
+      if grep -qF -- "$want_key" "$akf"; then echo "$i.key=present"; else echo "$i.key=absent"; fi
+    else
+      echo "$i.key=nofile"
+    fi
+  fi
+  if [ -n "$want_sudo" ]; then
+    sudo -n -l -U "$u" 2>&1 | head -n 40 | sed "s/^/$i.sudo_l=/"
+  fi
+}
+"#;
+
+/// The script for these users. Every value from the inventory or credentials is
+/// validated beforehand and single-quoted here.
+pub fn script(requests: &[Request<'_>], client_addr: Option<IpAddr>) -> String {
+    let addr = client_addr
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "0.0.0.0".into());
+    let mut script = String::from("LC_ALL=C; export LC_ALL\n");
+    script.push_str(
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n",
+    );
+    let _ = writeln!(script, "echo '{MARKER}'");
+    let _ = writeln!(script, "echo \"today=$(( $(date +%s) / 86400 ))\"");
+    let _ = writeln!(
+        script,
+        "caddr={} chost={}",
+        quote::sh(&addr),
+        quote::sh(&addr)
+    );
+    if requests.iter().any(|r| r.credential.expect.sudo.is_some()) {
+        script.push_str("out=$(visudo -c 2>&1); echo \"visudo_rc=$?\"; printf '%s\\n' \"$out\" | head -n 20 | sed 's/^/visudo=/'\n");
+    }
+    script.push_str(FUNCTION);
+    for (i, request) in requests.iter().enumerate() {
+        let expect = &request.credential.expect;
+        let key = match &expect.public_key {
+            Some(Ok(key)) => key.public_key_base64(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            script,
+            "d {i} {} {} {}",
+            quote::sh(&request.credential.username),
+            quote::sh(&key),
+            quote::sh(expect.sudo.as_deref().unwrap_or(""))
+        );
+    }
+    script.push_str("echo end\n");
+    script
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStat {
+    pub path: String,
+    pub owner: String,
+    pub group: String,
+    pub mode: u32,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shadow {
+    pub status: String,
+    pub last_change: Option<i64>,
+    pub max_days: Option<i64>,
+    pub expire: Option<i64>,
+}
+
+/// What the script found about one user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub exists: Option<bool>,
+    pub uid: Option<u32>,
+    pub home: Option<String>,
+    pub shell: Option<String>,
+    pub shell_listed: Option<bool>,
+    pub groups: Vec<String>,
+    pub shadow: Option<Shadow>,
+    pub sshd: Vec<String>,
+    pub stats: Vec<PathStat>,
+    pub key: Option<String>,
+    pub sudo_rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub today: Option<i64>,
+    pub visudo_rc: Option<i32>,
+    pub visudo: Vec<String>,
+    pub users: BTreeMap<usize, Findings>,
+    pub complete: bool,
+}
+
+pub fn parse(stdout: &str) -> Option<Diagnosis> {
+    let marked = exec::marked(stdout, MARKER)?;
+    let mut d = Diagnosis {
+        complete: marked.complete,
+        ..Diagnosis::default()
+    };
+    for (key, value) in &marked.pairs {
+        match key.as_str() {
+            "today" => d.today = value.trim().parse().ok(),
+            "visudo_rc" => d.visudo_rc = value.trim().parse().ok(),
+            "visudo" => d.visudo.push(value.clone()),
+            _ => {
+                let Some((index, field)) = key.split_once('.') else {
+                    continue;
+                };
+                if let Ok(index) = index.parse::<usize>() {
+                    user_line(d.users.entry(index).or_default(), field, value);
+                }
+            }
+        }
+    }
+    Some(d)
+}
+
+fn user_line(f: &mut Findings, field: &str, value: &str) {
+    match field {
+        "exists" => f.exists = Some(value == "1"),
+        "passwd" => {
+            let parts: Vec<&str> = value.split(':').collect();
+            if parts.len() >= 7 {
+                f.uid = parts[2].parse().ok();
+                f.home = Some(parts[5].to_string());
+                f.shell = Some(parts[6].to_string());
+            }
+        }
+        "shell_listed" => f.shell_listed = Some(value == "1"),
+        "groups" => f.groups = value.split_whitespace().map(String::from).collect(),
+        "shadow" => {
+            let parts: Vec<&str> = value.split(':').collect();
+            let number = |i: usize| parts.get(i).and_then(|v| v.parse::<i64>().ok());
+            f.shadow = Some(Shadow {
+                status: parts.first().unwrap_or(&"").to_string(),
+                last_change: number(1),
+                max_days: number(3),
+                expire: number(6),
+            });
+        }
+        "sshd" => f.sshd.push(value.to_string()),
+        "stat" => {
+            let parts: Vec<&str> = value.splitn(5, '|').collect();
+            if let [owner, group, mode, kind, path] = parts[..] {
+                f.stats.push(PathStat {
+                    path: path.to_string(),
+                    owner: owner.to_string(),
+                    group: group.to_string(),
+                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
+                    kind: kind.to_string(),
+                });
+            }
+        }
+        "key" => f.key = Some(value.to_string()),
+        "sudo_l" => f.sudo_rules.push(value.to_string()),
+        _ => {}
+    }
+}
+
+/// How the system user's own login went, as the diagnosis needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// Logged in and ran a command, as this uid.
+    Works { uid: Option<u32>, how: String },
+    /// Logged in, but the account's shell ran nothing.
+    ShellRefused(String),
+    /// The server refused the credential.
+    Refused(String),
+    /// Only the public key is known: no login was tried.
+    NotTried,
+}
+
+pub struct Context<'a> {
+    pub user: &'a str,
+    pub credential: &'a Credential,
+    pub by_password: bool,
+    pub client_addr: Option<IpAddr>,
+}
+
+/// The verdict for one user: the first cause found, in the order a login meets them.
+pub fn judge(
+    ctx: &Context<'_>,
+    login: &Login,
+    f: &Findings,
+    d: &Diagnosis,
+) -> Result<String, Failure> {
+    let fail = |category: Category, message: String| Err(Failure::at_home(category, message));
+    let user = ctx.user;
+    let expect = &ctx.credential.expect;
+    if f.exists == Some(false) {
+        return fail(
+            Category::SystemUserMissing,
+            format!("{user} does not exist on the asset (getent passwd finds nothing)"),
+        );
+    }
+    if f.exists.is_none() {
+        return fail(
+            Category::AuthFailed,
+            format!("{user}: the diagnosis reported nothing for this user"),
+        );
+    }
+    if let (Some(want), Some(have)) = (expect.uid, f.uid)
+        && want != have
+    {
+        return fail(
+            Category::SystemUserUidMismatch,
+            format!("{user} has uid {have} on the asset; the system user's uid is {want}"),
+        );
+    }
+    let logged_in = matches!(login, Login::Works { .. });
+    if !logged_in && let Some(problem) = shell_problem(f) {
+        return fail(
+            Category::SystemUserShellInvalid,
+            format!("{user}: {problem}"),
+        );
+    }
+    if !logged_in {
+        let filters = Filters::from_sshd_t(f.sshd.iter().map(String::as_str));
+        let addr = ctx.client_addr.map(|a| a.to_string()).unwrap_or_default();
+        if let Some(refusal) = filters.refusal(user, &f.groups, &addr, ctx.client_addr) {
+            return fail(
+                Category::SystemUserDeniedBySshd,
+                format!("sshd refuses {user} from {addr}: {refusal}"),
+            );
+        }
+        if let Some(problem) = expiry_problem(f, d, ctx.by_password) {
+            return fail(Category::SystemUserExpired, format!("{user}: {problem}"));
+        }
+        let use_pam = sshd_setting(f, "usepam").is_none_or(|v| v == "yes");
+        let locked = f.shadow.as_ref().is_some_and(|s| s.status == "locked");
+        if locked && (ctx.by_password || !use_pam) {
+            return fail(
+                Category::SystemUserLocked,
+                format!("{user} is locked (its shadow password starts with '!')"),
+            );
+        }
+        if !ctx.by_password {
+            let strict = sshd_setting(f, "strictmodes").is_none_or(|v| v == "yes");
+            if let Some(problem) = home_problem(user, f, strict) {
+                return fail(Category::SystemUserHomePermissions, problem);
+            }
+            match f.key.as_deref() {
+                Some("absent") => {
+                    let file = f
+                        .stats
+                        .last()
+                        .map_or("authorized_keys", |s| s.path.as_str());
+                    return fail(
+                        Category::SystemUserKeyNotRegistered,
+                        format!("{user}: the key is not in {file}"),
+                    );
+                }
+                Some("nofile") => {
+                    let file = f
+                        .stats
+                        .last()
+                        .map_or("authorized_keys", |s| s.path.as_str());
+                    return fail(
+                        Category::SystemUserKeyNotRegistered,
+                        format!("{user}: {file} does not exist or cannot be read"),
+                    );
+                }
+                _ => {}
+            }
+        } else if matches!(login, Login::Refused(_)) {
+            return fail(
+                Category::SystemUserPasswordWrong,
+                format!(
+                    "{user} exists and is usable (not locked or expired, allowed by sshd) but its password is not accepted"
+                ),
+            );
+        }
+    }
+    if let Some(problem) = sudo_problem(user, expect.sudo.as_deref(), f, d) {
+        return fail(Category::SystemUserSudoMissing, problem);
+    }
+    match login {
+        Login::Works { uid, how } => Ok(format!(
+            "{user} logged in with {how}{}{}",
+            uid_note(*uid),
+            sudo_note(expect.sudo.as_deref())
+        )),
+        Login::NotTried => Ok(format!(
+            "{user}: only its public key is known, so no login was tried; account, shell, sshd policy, key and permissions are right{}",
+            sudo_note(expect.sudo.as_deref())
+        )),
+        Login::ShellRefused(text) => fail(
+            Category::SystemUserShellInvalid,
+            format!("{user}: the shell ran nothing: {text}"),
+        ),
+        Login::Refused(why) => fail(
+            Category::AuthFailed,
+            format!(
+                "{user}: {why}; no cause found on the asset (account, shell, sshd policy, key and permissions look right)"
+            ),
+        ),
+    }
+}
+
+fn uid_note(uid: Option<u32>) -> String {
+    uid.map(|u| format!(" (uid {u})")).unwrap_or_default()
+}
+
+fn sudo_note(sudo: Option<&str>) -> &'static str {
+    if sudo.is_some() {
+        "; its sudo rule is in place"
+    } else {
+        ""
+    }
+}
+
+fn sshd_setting<'a>(f: &'a Findings, key: &str) -> Option<&'a str> {
+    f.sshd.iter().find_map(|line| {
+        let (k, v) = line.split_once(' ')?;
+        k.eq_ignore_ascii_case(key).then(|| v.trim())
+    })
+}
+
+fn shell_problem(f: &Findings) -> Option<String> {
+    let shell = f.shell.as_deref()?;
+    let name = shell.rsplit('/').next().unwrap_or(shell);
+    if matches!(name, "nologin" | "false") || shell.is_empty() {
+        return Some(format!("its shell is {shell:?}, which refuses logins"));
+    }
+    if f.shell_listed == Some(false) {
+        return Some(format!("its shell {shell} is not listed in /etc/shells"));
+    }
+    None
+}
+
+fn expiry_problem(f: &Findings, d: &Diagnosis, by_password: bool) -> Option<String> {
+    let shadow = f.shadow.as_ref()?;
+    let today = d.today?;
+    if let Some(expire) = shadow.expire
+        && expire <= today
+    {
+        return Some(format!(
+            "the account expired on {} (chage -E)",
+            date(expire)
+        ));
+    }
+    if by_password {
+        if shadow.last_change == Some(0) {
+            return Some("its password must be changed before any login (chage -d 0)".into());
+        }
+        if let (Some(last), Some(max)) = (shadow.last_change, shadow.max_days)
+            && max < 99999
+            && last + max < today
+        {
+            return Some(format!(
+                "its password expired on {} (chage -M)",
+                date(last + max)
+            ));
+        }
+    }
+    None
+}
+
+/// A day count since 1970-01-01, as shadow keeps dates, in ISO form.
+fn date(days: i64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// What sshd's StrictModes refuses, or what keeps the user from reading its keys.
+fn home_problem(user: &str, f: &Findings, strict: bool) -> Option<String> {
+    for (i, stat) in f.stats.iter().enumerate() {
+        if stat.kind == "missing" {
+            // A missing .ssh or authorized_keys means an unregistered key, not permissions.
+            return (i == 0).then(|| format!("{user}'s home {} does not exist", stat.path));
+        }
+        let shown = format!(
+            "{} (owner {}, group {}, mode {:o})",
+            stat.path, stat.owner, stat.group, stat.mode
+        );
+        if strict && stat.owner != user && stat.owner != "root" {
+            return Some(format!(
+                "{shown} is owned by neither {user} nor root: sshd's StrictModes refuses it"
+            ));
+        }
+        if strict && stat.mode & 0o022 != 0 {
+            return Some(format!(
+                "{shown} is writable by group or others: sshd's StrictModes refuses it"
+            ));
+        }
+        let is_file = i == 2;
+        let needed = if is_file { 0o4 } else { 0o1 };
+        let bits = if stat.owner == user {
+            stat.mode >> 6
+        } else if f.groups.contains(&stat.group) {
+            stat.mode >> 3
+        } else {
+            stat.mode
+        };
+        if bits & needed == 0 {
+            let what = if is_file { "read" } else { "enter" };
+            return Some(format!(
+                "{shown}: {user} cannot {what} it, so sshd cannot read its keys"
+            ));
+        }
+    }
+    None
+}
+
+/// The pushed rule is `USER ALL=(ALL) NOPASSWD: <commands>`; every command must be
+/// granted without a password, and the sudoers files must validate.
+fn sudo_problem(user: &str, want: Option<&str>, f: &Findings, d: &Diagnosis) -> Option<String> {
+    let want = want?;
+    if d.visudo_rc.is_some_and(|rc| rc != 0) {
+        let said = d
+            .visudo
+            .iter()
+            .find(|l| !l.contains("parsed OK"))
+            .map(|l| printable(l.as_bytes()));
+        return Some(format!(
+            "visudo -c rejects the sudoers files: {}",
+            said.unwrap_or_default()
+        ));
+    }
+    let rules: Vec<String> = f
+        .sudo_rules
+        .iter()
+        .filter(|l| l.contains("NOPASSWD"))
+        .map(|l| squash(l))
+        .collect();
+    let missing: Vec<&str> = want
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .filter(|c| !rules.iter().any(|r| r.contains(&squash(c))))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "no NOPASSWD sudo rule for {user} grants {} (sudo -l -U {user})",
+        missing.join(", ")
+    ))
+}
+
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,285 @@
+use super::*;
+use crate::credentials::{Credential, Expectations};
+
+fn credential(username: &str, expect: Expectations) -> Credential {
+    Credential {
+        name: format!("{username}-cred"),
+        username: username.into(),
+        password: None,
+        key: None,
+        agent: false,
+        expect,
+    }
+}
+
+const HEALTHY: &str = "0.exists=1\n0.passwd=deploy:x:1500:1500::/home/deploy:/bin/bash\n0.shell_listed=1\n\
+    0.groups=deploy\n0.shadow=set:19700:0:99999:7:::\n0.sshd=usepam yes\n0.sshd=strictmodes yes\n\
+    0.stat=deploy|deploy|700|directory|/home/deploy\n0.stat=deploy|deploy|700|directory|/home/deploy/.ssh\n\
+    0.stat=deploy|deploy|600|regular file|/home/deploy/.ssh/authorized_keys\n0.key=present\n";
+
+/// The diagnosis output with one user's lines, `edit` applied to them.
+fn diagnosis(edit: impl Fn(&str) -> String, extra: &str) -> Diagnosis {
+    parse(&format!(
+        "noise\n{MARKER}\ntoday=20000\n{extra}{}end\n",
+        edit(HEALTHY)
+    ))
+    .unwrap()
+}
+
+fn verdict(d: &Diagnosis, login: Login, by_password: bool, expect: Expectations) -> Category {
+    let cred = credential("deploy", expect);
+    let ctx = Context {
+        user: "deploy",
+        credential: &cred,
+        by_password,
+        client_addr: Some("10.0.0.9".parse().unwrap()),
+    };
+    match judge(&ctx, &login, &d.users[&0], d) {
+        Ok(_) => Category::Ok,
+        Err(f) => f.category,
+    }
+}
+
+fn refused() -> Login {
+    Login::Refused("the server rejected publickey".into())
+}
+
+#[test]
+fn parses_every_kind_of_line() {
+    let d = diagnosis(
+        |s| s.to_string(),
+        "visudo_rc=0\nvisudo=/etc/sudoers: parsed OK\n",
+    );
+    assert!(d.complete);
+    assert_eq!(d.today, Some(20000));
+    assert_eq!(d.visudo_rc, Some(0));
+    let f = &d.users[&0];
+    assert_eq!(
+        (f.uid, f.shell.as_deref(), f.home.as_deref()),
+        (Some(1500), Some("/bin/bash"), Some("/home/deploy"))
+    );
+    assert_eq!(f.shadow.as_ref().unwrap().last_change, Some(19700));
+    assert_eq!(f.stats[2].mode, 0o600);
+    assert_eq!(f.stats[2].kind, "regular file");
+    assert_eq!(f.key.as_deref(), Some("present"));
+}
+
+#[test]
+fn each_cause_is_found() {
+    let none = Expectations::default;
+    let missing = parse(&format!("{MARKER}\n0.exists=0\nend\n")).unwrap();
+    assert_eq!(
+        verdict(&missing, refused(), false, none()),
+        Category::SystemUserMissing
+    );
+
+    let d = diagnosis(|s| s.to_string(), "");
+    let uid = Expectations {
+        uid: Some(1600),
+        ..none()
+    };
+    assert_eq!(
+        verdict(&d, refused(), false, uid),
+        Category::SystemUserUidMismatch
+    );
+
+    let nologin = diagnosis(|s| s.replace("/bin/bash", "/usr/sbin/nologin"), "");
+    assert_eq!(
+        verdict(&nologin, refused(), false, none()),
+        Category::SystemUserShellInvalid
+    );
+    let unlisted = diagnosis(|s| s.replace("shell_listed=1", "shell_listed=0"), "");
+    assert_eq!(
+        verdict(&unlisted, refused(), false, none()),
+        Category::SystemUserShellInvalid
+    );
+
+    let denied = diagnosis(|s| format!("{s}0.sshd=denyusers deploy\n"), "");
+    assert_eq!(
+        verdict(&denied, refused(), false, none()),
+        Category::SystemUserDeniedBySshd
+    );
+    let allowed_elsewhere = diagnosis(
+        |s| format!("{s}0.sshd=allowusers deploy@192.168.0.0/16\n"),
+        "",
+    );
+    assert_eq!(
+        verdict(&allowed_elsewhere, refused(), false, none()),
+        Category::SystemUserDeniedBySshd
+    );
+
+    let expired = diagnosis(
+        |s| {
+            s.replace(
+                "0.shadow=set:19700:0:99999:7:::",
+                "0.shadow=set:19700:0:99999:7::1:",
+            )
+        },
+        "",
+    );
+    assert_eq!(
+        verdict(&expired, refused(), true, none()),
+        Category::SystemUserExpired
+    );
+    let password_aged = diagnosis(
+        |s| {
+            s.replace(
+                "0.shadow=set:19700:0:99999:7:::",
+                "0.shadow=set:19000:0:90:7:::",
+            )
+        },
+        "",
+    );
+    assert_eq!(
+        verdict(&password_aged, refused(), true, none()),
+        Category::SystemUserExpired
+    );
+    assert_eq!(
+        verdict(&password_aged, refused(), false, none()),
+        Category::AuthFailed,
+        "keys ignore password age"
+    );
+
+    let locked = diagnosis(|s| s.replace("shadow=set", "shadow=locked"), "");
+    assert_eq!(
+        verdict(&locked, refused(), true, none()),
+        Category::SystemUserLocked
+    );
+    // With PAM, sshd lets keys in to locked accounts (Debian's default).
+    assert_eq!(
+        verdict(&locked, refused(), false, none()),
+        Category::AuthFailed
+    );
+
+    let wide_home = diagnosis(
+        |s| {
+            s.replace(
+                "700|directory|/home/deploy\n",
+                "777|directory|/home/deploy\n",
+            )
+        },
+        "",
+    );
+    assert_eq!(
+        verdict(&wide_home, refused(), false, none()),
+        Category::SystemUserHomePermissions
+    );
+    let root_ssh = diagnosis(
+        |s| {
+            s.replace(
+                "deploy|deploy|700|directory|/home/deploy/.ssh",
+                "root|root|700|directory|/home/deploy/.ssh",
+            )
+        },
+        "",
+    );
+    assert_eq!(
+        verdict(&root_ssh, refused(), false, none()),
+        Category::SystemUserHomePermissions
+    );
+    let other_owner = diagnosis(
+        |s| s.replace("deploy|deploy|600|regular file", "web|web|644|regular file"),
+        "",
+    );
+    assert_eq!(
+        verdict(&other_owner, refused(), false, none()),
+        Category::SystemUserHomePermissions
+    );
+
+    let absent = diagnosis(|s| s.replace("key=present", "key=absent"), "");
+    assert_eq!(
+        verdict(&absent, refused(), false, none()),
+        Category::SystemUserKeyNotRegistered
+    );
+
+    let fine = diagnosis(|s| s.to_string(), "");
+    assert_eq!(
+        verdict(&fine, refused(), true, none()),
+        Category::SystemUserPasswordWrong
+    );
+    assert_eq!(
+        verdict(&fine, refused(), false, none()),
+        Category::AuthFailed,
+        "nothing found: said so"
+    );
+}
+
+#[test]
+fn sudo_rules_and_visudo() {
+    let want = || Expectations {
+        sudo: Some("/usr/bin/systemctl, /usr/bin/journalctl".into()),
+        ..Default::default()
+    };
+    let works = || Login::Works {
+        uid: Some(1500),
+        how: "publickey ssh-ed25519".into(),
+    };
+    let granted = diagnosis(
+        |s| {
+            format!(
+                "{s}0.sudo_l=User deploy may run the following commands on web:\n0.sudo_l=    (ALL) NOPASSWD: /usr/bin/systemctl, /usr/bin/journalctl\n"
+            )
+        },
+        "visudo_rc=0\n",
+    );
+    assert_eq!(verdict(&granted, works(), false, want()), Category::Ok);
+    let partial = diagnosis(
+        |s| format!("{s}0.sudo_l=    (ALL) NOPASSWD: /usr/bin/systemctl\n"),
+        "visudo_rc=0\n",
+    );
+    assert_eq!(
+        verdict(&partial, works(), false, want()),
+        Category::SystemUserSudoMissing
+    );
+    let none = diagnosis(
+        |s| format!("{s}0.sudo_l=User deploy is not allowed to run sudo on web.\n"),
+        "visudo_rc=0\n",
+    );
+    assert_eq!(
+        verdict(&none, works(), false, want()),
+        Category::SystemUserSudoMissing
+    );
+    let broken = diagnosis(
+        |s| s.to_string(),
+        "visudo_rc=1\nvisudo=>>> /etc/sudoers.d/deploy: syntax error near line 1 <<<\n",
+    );
+    assert_eq!(
+        verdict(&broken, works(), false, want()),
+        Category::SystemUserSudoMissing
+    );
+}
+
+#[test]
+fn the_script_quotes_everything_and_runs_under_sh() {
+    let hostile_sudo = Expectations {
+        sudo: Some("/bin/echo '; reboot; '".into()),
+        ..Default::default()
+    };
+    let users = [
+        credential("root", hostile_sudo),
+        credential("prober-no-such-user", Expectations::default()),
+    ];
+    let requests: Vec<Request> = users.iter().map(|c| Request { credential: c }).collect();
+    let script = script(&requests, Some("127.0.0.1".parse().unwrap()));
+    assert!(
+        script.contains(r"d 0 'root' '' '/bin/echo '\''; reboot; '\'''"),
+        "{script}"
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("sh runs");
+    let d = parse(&String::from_utf8_lossy(&out.stdout)).expect("marker printed");
+    assert!(d.complete, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(d.users[&0].exists, Some(true));
+    assert_eq!(d.users[&0].uid, Some(0));
+    assert_eq!(d.users[&1].exists, Some(false));
+}
+
+#[test]
+fn shadow_days_read_as_dates() {
+    assert_eq!(date(0), "1970-01-01");
+    assert_eq!(date(1), "1970-01-02");
+    assert_eq!(date(19_723), "2024-01-01");
+}

@@ -1,0 +1,332 @@
+//! System users: after the admin stage, a login as each system user with its own
+//! credential; where that fails (or cannot prove what the bastion pushed), one diagnosis
+//! through the admin session says why.
+
+mod diagnose;
+mod sshd_policy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub use diagnose::{Diagnosis, Findings, Login};
+
+use super::deadline::Deadline;
+use super::exec;
+use super::outcome::{Failure, Observations};
+use super::session::Session;
+use super::{Probed, Prober};
+use crate::category::{Category, Stage};
+use crate::credentials::Credential;
+use crate::inventory::Asset;
+
+/// The result for one (asset, system user) pair.
+#[derive(Debug)]
+pub struct SystemUserProbed {
+    pub credential: String,
+    pub username: String,
+    pub probed: Probed,
+}
+
+/// What the system user's own connection gave.
+struct Attempt {
+    login: Login,
+    observations: Observations,
+    /// A failure that is not the credential's (network, timeout, credential file).
+    other: Option<Failure>,
+    by_password: bool,
+    started: Instant,
+}
+
+pub(super) async fn check(
+    prober: &Prober,
+    asset: &Asset,
+    admin: &Probed,
+    admin_session: Option<&Session>,
+    users: &[Arc<Credential>],
+) -> Vec<SystemUserProbed> {
+    if users.is_empty() {
+        return Vec::new();
+    }
+    if let Err(failure) = &admin.verdict
+        && failure.stage < Stage::Auth
+    {
+        return users.iter().map(|c| not_tested(c, failure)).collect();
+    }
+    let mut attempts = Vec::with_capacity(users.len());
+    for credential in users {
+        attempts.push(attempt(prober, asset, admin, credential).await);
+    }
+
+    let wanted: Vec<usize> = attempts
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| a.other.is_none() && needs_diagnosis(&a.login, &users[*i]))
+        .map(|(i, _)| i)
+        .collect();
+    let diagnosis = match (wanted.is_empty(), admin_session) {
+        (true, _) => Ok(None),
+        (false, None) => Err(format!(
+            "no admin session to diagnose with ({})",
+            verdict_id(admin)
+        )),
+        (false, Some(session)) => {
+            let requests: Vec<diagnose::Request> = wanted
+                .iter()
+                .map(|&i| diagnose::Request {
+                    credential: &users[i],
+                })
+                .collect();
+            let script = diagnose::script(&requests, admin.observations.local_ip);
+            run_diagnosis(prober, session, &admin.observations, &script)
+                .await
+                .map(Some)
+        }
+    };
+
+    attempts
+        .into_iter()
+        .enumerate()
+        .map(|(i, attempt)| {
+            let credential = &users[i];
+            let verdict = match (&attempt.other, &diagnosis) {
+                (Some(failure), _) => Err(failure.clone()),
+                (None, _) if !wanted.contains(&i) => {
+                    judge_without_diagnosis(credential, &attempt.login)
+                }
+                (None, Ok(Some(diagnosis))) => {
+                    let slot = wanted.iter().position(|w| *w == i).unwrap_or(usize::MAX);
+                    let ctx = diagnose::Context {
+                        user: &credential.username,
+                        credential,
+                        by_password: attempt.by_password,
+                        client_addr: admin.observations.local_ip,
+                    };
+                    match diagnosis.users.get(&slot) {
+                        Some(findings) => {
+                            diagnose::judge(&ctx, &attempt.login, findings, diagnosis)
+                        }
+                        None => {
+                            undiagnosed(credential, &attempt.login, "the diagnosis was cut short")
+                        }
+                    }
+                }
+                (None, Ok(None)) => judge_without_diagnosis(credential, &attempt.login),
+                (None, Err(why)) => undiagnosed(credential, &attempt.login, why),
+            };
+            SystemUserProbed {
+                credential: credential.name.clone(),
+                username: credential.username.clone(),
+                probed: Probed {
+                    verdict: verdict.map_err(at_system_user_stage),
+                    observations: attempt.observations,
+                    duration: attempt.started.elapsed(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// A login alone proves a system user right unless something it cannot see is expected.
+fn needs_diagnosis(login: &Login, credential: &Credential) -> bool {
+    match login {
+        Login::Works { uid, .. } => {
+            credential.expect.sudo.is_some() || (credential.expect.uid.is_some() && uid.is_none())
+        }
+        _ => true,
+    }
+}
+
+fn judge_without_diagnosis(credential: &Credential, login: &Login) -> Result<String, Failure> {
+    let user = &credential.username;
+    match login {
+        Login::Works {
+            uid: Some(have), ..
+        } if credential.expect.uid.is_some_and(|want| want != *have) => Err(Failure::at_home(
+            Category::SystemUserUidMismatch,
+            format!(
+                "{user} logged in as uid {have}; the system user's uid is {}",
+                credential.expect.uid.unwrap_or_default()
+            ),
+        )),
+        Login::Works { uid, how } => Ok(format!(
+            "{user} logged in with {how}{}",
+            uid.map(|u| format!(" (uid {u})")).unwrap_or_default()
+        )),
+        other => undiagnosed(credential, other, "no diagnosis ran"),
+    }
+}
+
+/// A failed login the asset could not be asked about: say what is known and why no more.
+fn undiagnosed(credential: &Credential, login: &Login, why: &str) -> Result<String, Failure> {
+    let user = &credential.username;
+    let (category, what) = match login {
+        Login::Refused(text) => (Category::AuthFailed, text.clone()),
+        Login::ShellRefused(text) => (
+            Category::SystemUserShellInvalid,
+            format!("the shell ran nothing: {text}"),
+        ),
+        Login::NotTried => (
+            Category::AuthFailed,
+            "only its public key is known and it could not be checked".to_string(),
+        ),
+        Login::Works { how, .. } => {
+            return Ok(format!(
+                "{user} logged in with {how}; the sudo rule could not be checked ({why})"
+            ));
+        }
+    };
+    Err(Failure::at_home(
+        category,
+        format!("{user}: {what}; not diagnosed: {why}"),
+    ))
+}
+
+fn not_tested(credential: &Credential, admin_failure: &Failure) -> SystemUserProbed {
+    SystemUserProbed {
+        credential: credential.name.clone(),
+        username: credential.username.clone(),
+        probed: Probed {
+            verdict: Err(Failure::new(
+                Category::Skipped,
+                Stage::SystemUser,
+                format!(
+                    "not tested: the asset itself failed at the {} stage ({})",
+                    admin_failure.stage, admin_failure.category
+                ),
+            )),
+            observations: Observations::default(),
+            duration: Duration::ZERO,
+        },
+    }
+}
+
+fn at_system_user_stage(mut failure: Failure) -> Failure {
+    if failure.category.stage() == Some(Stage::SystemUser) || failure.stage >= Stage::Auth {
+        failure.stage = Stage::SystemUser;
+    }
+    failure
+}
+
+fn verdict_id(admin: &Probed) -> String {
+    match &admin.verdict {
+        Ok(_) => "ok".into(),
+        Err(f) => f.category.id().into(),
+    }
+}
+
+/// The system user's own login, then a command to prove its shell runs.
+async fn attempt(
+    prober: &Prober,
+    asset: &Asset,
+    admin: &Probed,
+    credential: &Credential,
+) -> Attempt {
+    let started = Instant::now();
+    let mut observations = Observations::default();
+    let by_password =
+        credential.password.is_some() && credential.key.is_none() && !credential.agent;
+    if !credential.can_log_in() {
+        return Attempt {
+            login: Login::NotTried,
+            observations,
+            other: None,
+            by_password,
+            started,
+        };
+    }
+    let deadline = Deadline::after(prober.timeouts.total);
+    let ip = admin.observations.ip;
+    let session = match prober
+        .login(asset, ip, credential, &mut observations, &deadline)
+        .await
+    {
+        Ok(session) => session,
+        Err(failure) => {
+            let refused = matches!(failure.category, Category::AuthFailed)
+                || (failure.category == Category::SshProtocolError && failure.stage == Stage::Auth);
+            let (login, other) = if refused {
+                (Login::Refused(failure.message), None)
+            } else {
+                (Login::Refused(String::new()), Some(failure))
+            };
+            return Attempt {
+                login,
+                observations,
+                other,
+                by_password,
+                started,
+            };
+        }
+    };
+    let how = session.1;
+    let ran = deadline
+        .stage(
+            Stage::SystemUser,
+            prober.timeouts.exec,
+            exec::run_script(&session.0, "sh -s", LOGIN_SCRIPT),
+        )
+        .await;
+    super::goodbye(session.0).await;
+    let (login, other) = match ran {
+        Ok(output) => (login_result(&output, how), None),
+        Err(failure) => (Login::Refused(String::new()), Some(failure)),
+    };
+    Attempt {
+        login,
+        observations,
+        other,
+        by_password,
+        started,
+    }
+}
+
+const LOGIN_MARKER: &str = "prober-login 1";
+const LOGIN_SCRIPT: &str = "echo 'prober-login 1'; echo \"uid=$(id -u)\"; echo end\n";
+
+fn login_result(output: &exec::Output, how: String) -> Login {
+    match output.marked(LOGIN_MARKER) {
+        None => Login::ShellRefused(output.first_words()),
+        Some(marked) => Login::Works {
+            uid: marked
+                .pairs
+                .iter()
+                .find(|(k, _)| k == "uid")
+                .and_then(|(_, v)| v.trim().parse().ok()),
+            how,
+        },
+    }
+}
+
+async fn run_diagnosis(
+    prober: &Prober,
+    session: &Session,
+    admin: &Observations,
+    script: &str,
+) -> Result<Diagnosis, String> {
+    let command = match admin.sudo.as_deref() {
+        Some("root") => "sh -s",
+        Some("nopasswd") => "sudo -n sh -s",
+        other => {
+            return Err(format!(
+                "the admin user is not root-equivalent (sudo: {})",
+                other.unwrap_or("unknown")
+            ));
+        }
+    };
+    let output = tokio::time::timeout(
+        prober.timeouts.exec,
+        exec::run_script(session, command, script),
+    )
+    .await
+    .map_err(|_| "the diagnosis did not finish in time".to_string())?
+    .map_err(|f| f.message)?;
+    diagnose::parse(&String::from_utf8_lossy(&output.stdout)).ok_or_else(|| {
+        let said = String::from_utf8_lossy(&output.stderr);
+        format!(
+            "the diagnosis printed nothing usable: {}",
+            crate::probe::banner::printable(said.trim().as_bytes())
+        )
+    })
+}

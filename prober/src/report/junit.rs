@@ -1,0 +1,111 @@
+//! JUnit XML, one test case per result, so CI systems show the verdicts. The counts go
+//! in the opening tags, so the cases are kept until the end.
+
+use std::io::{self, Write};
+
+use super::{Record, Sink, Summary};
+use crate::category::Category;
+
+pub struct Junit {
+    out: Box<dyn Write + Send>,
+    suite: String,
+    cases: Vec<String>,
+    failures: usize,
+    skipped: usize,
+}
+
+impl Junit {
+    pub fn new(out: Box<dyn Write + Send>, suite: &str) -> Junit {
+        Junit {
+            out,
+            suite: suite.to_string(),
+            cases: Vec::new(),
+            failures: 0,
+            skipped: 0,
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry other control characters at all.
+            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Sink for Junit {
+    fn record(&mut self, r: &Record) -> io::Result<()> {
+        let name = match &r.system_user {
+            Some(user) => format!("{} ({user})", r.name),
+            None => r.name.clone(),
+        };
+        let mut case = format!(
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
+            escape(&format!(
+                "prober.{}",
+                r.category.stage().map_or("any", |s| s.id())
+            )),
+            escape(&name),
+            r.duration_ms as f64 / 1000.0
+        );
+        match r.category {
+            Category::Ok => {}
+            Category::Skipped => {
+                self.skipped += 1;
+                case.push_str(&format!("<skipped message=\"{}\"/>", escape(&r.message)));
+            }
+            category => {
+                self.failures += 1;
+                case.push_str(&format!(
+                    "<failure type=\"{}\" message=\"{}\">{}</failure>",
+                    category.id(),
+                    escape(&format!("{}: {}", category.id(), r.message)),
+                    escape(r.hint)
+                ));
+            }
+        }
+        case.push_str("</testcase>");
+        self.cases.push(case);
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let (tests, time) = (self.cases.len(), summary.elapsed.as_secs_f64());
+        let counts = format!(
+            "tests=\"{tests}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{time:.3}\"",
+            self.failures, self.skipped
+        );
+        writeln!(self.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+        writeln!(self.out, "<testsuites name=\"prober\" {counts}>")?;
+        writeln!(
+            self.out,
+            "  <testsuite name=\"{}\" {counts}>",
+            escape(&self.suite)
+        )?;
+        for case in &self.cases {
+            writeln!(self.out, "{case}")?;
+        }
+        writeln!(self.out, "  </testsuite>\n</testsuites>")?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_xml_cares_about() {
+        assert_eq!(escape("a<b>&\"c'\u{1b}"), "a&lt;b&gt;&amp;&quot;c&apos;?");
+    }
+}
