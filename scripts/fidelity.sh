@@ -251,6 +251,10 @@ check_prepush-no-visudo() {
   key_ssh admin_ed25519 $LAB.42 'sudo -n sh -c "command -v visudo || echo no visudo"'
   rc_is 0 && has '^no visudo$' && ok "visudo: not found"
 }
+check_prepush-home-taken() {
+  key_ssh admin_ed25519 $LAB.44 'ls -ld /home/deploy'
+  rc_is 0 && has '^-' && ok "/home/deploy is a regular file"
+}
 check_prepush-uid-taken() {
   key_ssh admin_ed25519 $LAB.43 'getent passwd 1500 | cut -d: -f1'
   rc_is 0 && has '^web$' && ok "uid 1500 belongs to web"
@@ -261,7 +265,7 @@ check_prepush-uid-taken() {
 ALL=(healthy-root healthy-sudo healthy-rsa wrong-password pubkey-only not-privileged sudo-password
   sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop
   firewall-reject sshd-down not-ssh legacy-kex hostkey-changed dns system-users prepush-no-include
-  prepush-no-visudo prepush-uid-taken)
+  prepush-no-visudo prepush-uid-taken prepush-home-taken)
 SELECTED=("${ALL[@]}")
 [[ $# -eq 0 ]] || SELECTED=("$@")
 

@@ -65,7 +65,7 @@ elif [ -d "$home" ]; then
   echo home_kind=directory
   t="$home/.prober-push-$$"
   if mkdir "$t" 2>/dev/null; then rmdir "$t"; echo home_writable=1; else echo home_writable=0; fi
-elif [ -e "$home" ]; then echo home_kind=other
+elif [ -e "$home" ]; then echo "home_kind=$(stat -c %F -- "$home")"
 else echo home_kind=absent
 fi
 [ -z "$want_uid" ] || echo "uid_owner=$(getent passwd "$want_uid" | cut -d: -f1)"
@@ -146,10 +146,7 @@ pub fn blockers(target: &PushTarget, f: &Findings) -> Vec<Failure> {
         ));
     }
     match f.home_kind.as_str() {
-        "symlink" | "other" => found.push(blocker(
-            Category::PushHomeUnwritable,
-            format!("{} exists and is not a directory ({})", f.home, f.home_kind),
-        )),
+        "absent" => {}
         "directory" if f.home_writable == Some(false) => found.push(blocker(
             Category::PushHomeUnwritable,
             format!(
@@ -157,7 +154,11 @@ pub fn blockers(target: &PushTarget, f: &Findings) -> Vec<Failure> {
                 f.home
             ),
         )),
-        _ => {}
+        "directory" => {}
+        kind => found.push(blocker(
+            Category::PushHomeUnwritable,
+            format!("{} exists and is a {kind}, not a directory", f.home),
+        )),
     }
     if let (Some(uid), Some(owner)) = (target.uid, &f.uid_owner)
         && owner != &target.username
@@ -271,7 +272,7 @@ mod tests {
             ["push_sudoers_not_included"]
         );
         assert_eq!(
-            ids(&target, &findings("home_kind=other\n")),
+            ids(&target, &findings("home_kind=regular empty file\n")),
             ["push_home_unwritable"]
         );
         assert_eq!(
