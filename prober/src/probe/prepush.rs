@@ -276,11 +276,11 @@ mod tests {
             ["push_home_unwritable"]
         );
         assert_eq!(
-        assert_eq!(
             ids(&target, &findings("home_kind=directory\nhome_writable=0\n")),
             ["push_home_unwritable"]
         );
         assert!(ids(&target, &findings("home_kind=directory\nhome_writable=1\n")).is_empty());
+        assert_eq!(
             ids(&target, &findings("uid_owner=web\n")),
             ["push_uid_taken"]
         );
