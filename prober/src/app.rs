@@ -116,6 +116,9 @@ async fn run(
     if !args.output.quiet {
         let mut stderr = io::stderr().lock();
         let _ = summary.write(&mut stderr);
+        for line in prober.jump_report() {
+            let _ = writeln!(stderr, "{line}");
+        }
         if let Some(known_hosts) = prober.known_hosts() {
             let file = known_hosts.path().display();
             match known_hosts.learned() {

@@ -12,6 +12,7 @@ use serde::Serialize;
 pub enum Stage {
     Inventory,
     Resolve,
+    Jump,
     Connect,
     Banner,
     Kex,
@@ -28,6 +29,7 @@ impl Stage {
         match self {
             Stage::Inventory => "inventory",
             Stage::Resolve => "resolve",
+            Stage::Jump => "jump",
             Stage::Connect => "connect",
             Stage::Banner => "banner",
             Stage::Kex => "kex",
@@ -132,6 +134,22 @@ categories! {
         meaning: "The DNS lookup failed (SERVFAIL, REFUSED or a resolver error).",
         en: "Check the DNS server's health and its configuration for this zone.",
         zh: "DNS 解析出错（SERVFAIL/REFUSED 等）：检查 DNS 服务器状态及该域的配置。";
+    JumpUnreachable => "jump_unreachable", Some(Stage::Jump), Unknown,
+        meaning: "The jump host (domain gateway) the asset is reached through could not be reached, or its SSH server failed before login.",
+        en: "Check the gateway's address, port and host key in the bastion's domain settings, and that the bastion can reach it.",
+        zh: "无法连接到资产所在网域的网关（跳板机），或其 SSH 服务在登录前出错：检查网域中网关的地址、端口和主机密钥，以及堡垒机到网关的网络。";
+    JumpAuthFailed => "jump_auth_failed", Some(Stage::Jump), Rejected,
+        meaning: "The jump host refused the gateway's login.",
+        en: "Fix the gateway's username, password or key in the bastion's domain settings.",
+        zh: "网关拒绝了登录：在堡垒机的网域设置中修正网关的用户名、密码或密钥。";
+    JumpForwardProhibited => "jump_forward_prohibited", Some(Stage::Jump), Unknown,
+        meaning: "The jump host refuses to forward connections: administratively prohibited (AllowTcpForwarding no).",
+        en: "Set 'AllowTcpForwarding yes' (or 'local') for the gateway user in the jump host's sshd_config and reload sshd.",
+        zh: "网关拒绝转发连接（administratively prohibited，AllowTcpForwarding no）：在网关的 sshd_config 中为该用户开启 AllowTcpForwarding 并重载 sshd。";
+    JumpTargetUnreachable => "jump_target_unreachable", Some(Stage::Jump), Unknown,
+        meaning: "The jump host could not connect to the asset (refused, no route or timed out on the gateway's side).",
+        en: "Check the asset's address and port as the gateway sees them, and the firewall between the gateway and the asset.",
+        zh: "网关无法连接到资产（被拒绝、无路由或超时）：检查网关视角下资产的地址和端口，以及两者之间的防火墙。";
     TcpRefused => "tcp_refused", Some(Stage::Connect), Unknown,
         meaning: "The host answered but nothing listens on the SSH port (connection refused).",
         en: "Start sshd on the asset, or fix the port in the asset (is sshd on another port?).",

@@ -131,6 +131,9 @@ pub struct ProbeArgs {
     pub compat: Compat,
     #[arg(long, value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
     pub host_key_check: HostKeyPolicy,
+    /// Channels in flight on one jump host (gateway) connection.
+    #[arg(long, value_name = "N", default_value_t = crate::probe::DEFAULT_JUMP_CHANNELS)]
+    pub jump_channels: usize,
     /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -187,6 +190,7 @@ impl ProbeArgs {
                 std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
             }),
             nameserver: self.nameserver,
+            jump_channels: self.jump_channels,
         }
     }
 }

@@ -86,6 +86,55 @@ pub enum CredentialsError {
 struct FileSpec {
     #[serde(default)]
     credentials: BTreeMap<String, CredentialSpec>,
+    #[serde(default)]
+    gateways: BTreeMap<String, GatewaySpec>,
+}
+
+/// `[gateways.NAME]`: a jump host (a JumpServer domain gateway) and how to log in to it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatewaySpec {
+    host: String,
+    #[serde(default = "ssh_port")]
+    port: u16,
+    username: String,
+    password: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    key: Option<PathBuf>,
+    key_passphrase_env: Option<String>,
+    key_passphrase_file: Option<PathBuf>,
+    #[serde(default)]
+    agent: bool,
+}
+
+impl GatewaySpec {
+    fn login(self) -> CredentialSpec {
+        CredentialSpec {
+            username: self.username,
+            password: self.password,
+            password_env: self.password_env,
+            password_file: self.password_file,
+            key: self.key,
+            key_passphrase_env: self.key_passphrase_env,
+            key_passphrase_file: self.key_passphrase_file,
+            agent: self.agent,
+            ..CredentialSpec::default()
+        }
+    }
+}
+
+fn ssh_port() -> u16 {
+    22
+}
+
+/// A jump host assets are reached through, with a `direct-tcpip` channel like `ssh -J`.
+#[derive(Debug)]
+pub struct Gateway {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub credential: Credential,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +161,7 @@ pub struct CredentialSpec {
 #[derive(Debug, Default)]
 pub struct Credentials {
     named: HashMap<String, Arc<Credential>>,
+    gateways: HashMap<String, Arc<Gateway>>,
     fallback: Option<Arc<Credential>>,
     pub warnings: Vec<String>,
 }
@@ -129,6 +179,20 @@ impl Credentials {
         let spec: FileSpec = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut credentials = Credentials::default();
+        for (name, gateway) in spec.gateways {
+            let problem = |m: String| invalid(format!("gateway `{name}`: {m}"));
+            let host = crate::inventory::fields::host(&gateway.host).map_err(problem)?;
+            let port = gateway.port;
+            let login = gateway.login();
+            login.validate().map_err(problem)?;
+            let gateway = Gateway {
+                name: name.clone(),
+                host,
+                port,
+                credential: login.resolve(&name, base, &mut credentials.warnings),
+            };
+            credentials.gateways.insert(name, Arc::new(gateway));
+        }
         for (name, spec) in spec.credentials {
             spec.validate()
                 .map_err(|m| invalid(format!("credential `{name}`: {m}")))?;
@@ -145,6 +209,10 @@ impl Credentials {
     }
     pub fn named(&self, name: &str) -> Option<Arc<Credential>> {
         self.named.get(name).cloned()
+    }
+
+    pub fn gateway(&self, name: &str) -> Option<Arc<Gateway>> {
+        self.gateways.get(name).cloned()
     }
 
     pub fn set_fallback(&mut self, credential: Credential) {
@@ -482,5 +550,43 @@ mod tests {
             load_key(&garbage, None),
             Err(KeyProblem::Unreadable(_))
         ));
+    }
+
+    #[test]
+    fn gateways_are_jump_hosts_with_a_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "c.toml",
+            "[gateways.dmz]\nhost = \"10.0.0.1\"\nport = 2200\nusername = \"jump\"\npassword = \"p\"\n",
+        );
+        let creds = Credentials::load(&file).unwrap();
+        let dmz = creds.gateway("dmz").unwrap();
+        assert_eq!(
+            (
+                dmz.host.as_str(),
+                dmz.port,
+                dmz.credential.username.as_str()
+            ),
+            ("10.0.0.1", 2200, "jump")
+        );
+        let typo = write(
+            dir.path(),
+            "t.toml",
+            "[gateways.dmz]\nhost = \"h\"\nusername = \"j\"\npasword = \"p\"\n",
+        );
+        let err = Credentials::load(&typo).unwrap_err().to_string();
+        assert!(err.contains("pasword"), "{err}");
+        let bad_host = write(
+            dir.path(),
+            "b.toml",
+            "[gateways.dmz]\nhost = \"a;b\"\nusername = \"j\"\npassword = \"p\"\n",
+        );
+        assert!(
+            Credentials::load(&bad_host)
+                .unwrap_err()
+                .to_string()
+                .contains("gateway `dmz`")
+        );
     }
 }

@@ -11,7 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::category::Lang;
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, InventoryReader};
-use crate::probe::{Prober, PushTarget};
+use crate::probe::{Prober, PushTarget, Target};
 use crate::quote;
 use crate::report::Record;
 
@@ -32,34 +32,17 @@ pub enum Mode {
     Prepush(Arc<PushTarget>),
 }
 
-/// A row ready to probe, with the credentials it names.
-struct Target {
-    asset: Asset,
-    credential: Arc<Credential>,
-    system_users: Vec<Arc<Credential>>,
-}
-
 /// One asset's records: its own, then one per system user.
 async fn probe(prober: &Prober, mode: &Mode, target: &Target, lang: Lang) -> Vec<Record> {
-    let Target {
-        asset,
-        credential,
-        system_users,
-    } = target;
     let (admin, users) = match mode {
         Mode::Check => {
-            let probed = prober.probe(asset, credential, system_users).await;
+            let probed = prober.probe(target).await;
             (probed.admin, probed.system_users)
         }
-        Mode::Prepush(target) => (prober.prepush(asset, credential, target).await, Vec::new()),
+        Mode::Prepush(push) => (prober.prepush(target, push).await, Vec::new()),
     };
-    let mut record = Record::probed(asset, admin, lang);
-    if let Some(gateway) = &asset.gateway {
-        record.message.push_str(&format!(
-            "; note: gateway {gateway:?} is not used yet: probed directly"
-        ));
-    }
-    let mut records = vec![record];
+    let asset = &target.asset;
+    let mut records = vec![Record::probed(asset, admin, lang)];
     records.extend(
         users
             .into_iter()
@@ -149,9 +132,23 @@ impl Run {
                 return Plan::Report(Box::new(record));
             }
         };
+        let gateway = match &asset.gateway {
+            None => None,
+            Some(name) => match self.credentials.gateway(name) {
+                Some(gateway) => Some(gateway),
+                None => {
+                    let reason = format!(
+                        "unknown gateway `{name}`: no [gateways.{name}] in the credentials file"
+                    );
+                    let record = Record::unusable(path, &asset, "gateway", &reason, self.lang);
+                    return Plan::Report(Box::new(record));
+                }
+            },
+        };
         match self.credentials.for_row(asset.admin_user.as_deref()) {
             Ok(credential) => Plan::Probe(Box::new(Target {
                 asset,
+                gateway,
                 credential,
                 system_users,
             })),

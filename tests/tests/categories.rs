@@ -366,3 +366,91 @@ async fn system_users_get_a_result_each_beside_the_asset() {
     assert_eq!(wrong["auth_methods"], json!(["publickey", "password"]));
     assert_eq!(run.status, 1, "a failing system user fails the run");
 }
+
+#[tokio::test]
+async fn jump_hosts_and_their_failures() {
+    let scenarios = [
+        Scenario::JumpOk,
+        Scenario::JumpUnreachable,
+        Scenario::JumpAuthFailed,
+        Scenario::JumpForwardProhibited,
+        Scenario::JumpTargetUnreachable,
+    ];
+    let (_lab, run) = probe_lab(&scenarios, &[]).await;
+    for scenario in scenarios {
+        let r = run.record(scenario.name());
+        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        assert_eq!(
+            r["ip"],
+            Value::Null,
+            "the asset's address is the jump host's business: {r:#}"
+        );
+        if scenario != Scenario::JumpOk {
+            assert_eq!(r["stage"], "jump", "{r:#}");
+        }
+    }
+    let ok = run.record("via-jump-host");
+    assert!(
+        ok["message"]
+            .as_str()
+            .unwrap()
+            .contains("via jump host gw-via-jump-host")
+    );
+    assert_eq!(ok["uid"], 0);
+}
+
+#[tokio::test]
+async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap() {
+    use std::sync::atomic::Ordering;
+    let lab = fixtures::lab::Lab::start(&[Scenario::JumpOk])
+        .await
+        .unwrap();
+    let row = &lab.rows()[0];
+    let inventory = lab.dir().join("behind-jump.csv");
+    let mut text = String::from("name,host,port,admin_user,gateway\n");
+    for i in 0..12 {
+        text.push_str(&format!(
+            "a{i},{},{},lab-root,{}\n",
+            row.host, row.port, row.gateway
+        ));
+    }
+    std::fs::write(&inventory, text).unwrap();
+    let mut argv = lab.check_args();
+    argv[1] = inventory.into();
+    argv.extend(prober_tests::args([
+        "--format",
+        "jsonl",
+        "--jump-channels",
+        "2",
+    ]));
+    let run = prober_tests::prober(argv).await;
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert_eq!(run.records().len(), 12);
+    let stats = lab.gateway_stats(&row.gateway).unwrap();
+    assert_eq!(
+        stats.connections.load(Ordering::SeqCst),
+        1,
+        "one SSH connection to the jump host"
+    );
+    assert_eq!(
+        stats.forwarded.load(Ordering::SeqCst),
+        12,
+        "one channel per asset"
+    );
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("jump host gw-via-jump-host:"))
+        .expect("jump host usage line");
+    assert!(line.contains("1 connection(s), 12 channel(s)"), "{line}");
+    let at_once: usize = line
+        .split("at most ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&at_once), "{line}");
+}

@@ -23,6 +23,10 @@ impl Deadline {
         }
     }
 
+    pub fn remaining(&self) -> Duration {
+        self.end.saturating_duration_since(Instant::now())
+    }
+
     /// Runs one stage with its own limit. Whichever runs out first decides the verdict:
     /// the stage's limit gives the stage's timeout category, the deadline gives `timeout`.
     pub async fn stage<T>(

@@ -9,6 +9,7 @@ mod connect;
 mod deadline;
 mod exec;
 pub mod inspect;
+mod jump;
 pub mod outcome;
 mod prepush;
 mod resolve;
@@ -22,11 +23,14 @@ use std::time::Duration;
 
 use russh::Preferred;
 use russh::client::Config;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 pub use algorithms::Compat;
 use deadline::Deadline;
 pub use deadline::human as human_duration;
+pub use jump::DEFAULT_CHANNELS as DEFAULT_JUMP_CHANNELS;
+use jump::Jumps;
 pub use outcome::{Facts, Failure, Observations};
 pub use prepush::PushTarget;
 pub use resolve::Resolver;
@@ -34,7 +38,7 @@ use session::{HostKeyCheck, Session};
 pub use system_users::SystemUserProbed;
 
 use crate::category::Stage;
-use crate::credentials::Credential;
+use crate::credentials::{Credential, Gateway};
 use crate::inventory::Asset;
 use crate::known_hosts::{HostKeyPolicy, KnownHosts, host_port};
 
@@ -73,6 +77,42 @@ pub struct Settings {
     /// known_hosts to check against and learn into; `None` checks nothing.
     pub known_hosts: Option<PathBuf>,
     pub nameserver: Option<SocketAddr>,
+    /// Direct-tcpip channels in flight on one jump host connection.
+    pub jump_channels: usize,
+}
+
+/// An asset ready to probe, with the credentials and jump host its row names.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub asset: Asset,
+    pub gateway: Option<Arc<Gateway>>,
+    pub credential: Arc<Credential>,
+    pub system_users: Vec<Arc<Credential>>,
+}
+
+impl Target {
+    /// How to reach the asset; `ip` skips resolving it again.
+    fn route(&self, ip: Option<IpAddr>) -> Route<'_> {
+        match &self.gateway {
+            Some(gateway) => Route::Jump(gateway),
+            None => Route::Direct(ip),
+        }
+    }
+
+    fn via(&self) -> String {
+        self.gateway
+            .as_ref()
+            .map(|g| format!(" via jump host {}", g.name))
+            .unwrap_or_default()
+    }
+}
+
+/// How a login reaches the asset.
+enum Route<'a> {
+    /// TCP to the asset; with the address when it is known already.
+    Direct(Option<IpAddr>),
+    /// A direct-tcpip channel through a jump host.
+    Jump(&'a Gateway),
 }
 
 /// What probing one asset gave: its own verdict, and one per system user.
@@ -99,6 +139,7 @@ pub struct Prober {
     known_hosts: Option<Arc<KnownHosts>>,
     preferred: Preferred,
     config: Arc<Config>,
+    jumps: Jumps,
 }
 
 impl Prober {
@@ -121,21 +162,24 @@ impl Prober {
             known_hosts,
             config: self::client_config(&preferred, settings.timeouts),
             preferred,
+            jumps: Jumps::new(settings.jump_channels),
         })
     }
 
     /// The admin stages of one asset, then its system users.
-    pub async fn probe(
-        &self,
-        asset: &Asset,
-        credential: &Credential,
-        system_users: &[Arc<Credential>],
-    ) -> AssetProbe {
+    pub async fn probe(&self, target: &Target) -> AssetProbe {
         let started = Instant::now();
         let deadline = Deadline::after(self.timeouts.total);
         let mut obs = Observations::default();
+        let credential = &target.credential;
         let (verdict, session) = match self
-            .login(asset, None, credential, &mut obs, &deadline)
+            .login(
+                &target.asset,
+                target.route(None),
+                credential,
+                &mut obs,
+                &deadline,
+            )
             .await
         {
             Err(failure) => (Err(failure), None),
@@ -147,7 +191,13 @@ impl Prober {
                         inspect::inspect(&session, &mut obs),
                     )
                     .await
-                    .map(|done| format!("{done}; logged in as {} with {how}", credential.username));
+                    .map(|done| {
+                        format!(
+                            "{done}; logged in as {} with {how}{}",
+                            credential.username,
+                            target.via()
+                        )
+                    });
                 (inspected, Some(session))
             }
         };
@@ -156,8 +206,7 @@ impl Prober {
             observations: obs,
             duration: started.elapsed(),
         };
-        let system_users =
-            system_users::check(self, asset, &admin, session.as_ref(), system_users).await;
+        let system_users = system_users::check(self, target, &admin, session.as_ref()).await;
         if let Some(session) = session {
             goodbye(session).await;
         }
@@ -166,18 +215,20 @@ impl Prober {
             system_users,
         }
     }
-    /// Whether pushing `target` to the asset would work; changes nothing there.
-    pub async fn prepush(
-        &self,
-        asset: &Asset,
-        credential: &Credential,
-        target: &PushTarget,
-    ) -> Probed {
+
+    /// Whether pushing `push` to the asset would work; changes nothing there.
+    pub async fn prepush(&self, target: &Target, push: &PushTarget) -> Probed {
         let started = Instant::now();
         let deadline = Deadline::after(self.timeouts.total);
         let mut obs = Observations::default();
         let verdict = match self
-            .login(asset, None, credential, &mut obs, &deadline)
+            .login(
+                &target.asset,
+                target.route(None),
+                &target.credential,
+                &mut obs,
+                &deadline,
+            )
             .await
         {
             Err(failure) => Err(failure),
@@ -186,7 +237,7 @@ impl Prober {
                     .stage(
                         Stage::Push,
                         self.timeouts.exec,
-                        prepush::check(&session, target, &mut obs),
+                        prepush::check(&session, push, &mut obs),
                     )
                     .await;
                 goodbye(session).await;
@@ -200,63 +251,50 @@ impl Prober {
         }
     }
 
-    /// Stages resolve to auth: a logged-in session, and how it authenticated. With `ip`,
-    /// the name is not resolved again (a second login to the same asset).
+    /// Stages resolve to auth: a logged-in session, and how it authenticated.
     async fn login(
         &self,
         asset: &Asset,
-        ip: Option<IpAddr>,
+        route: Route<'_>,
         credential: &Credential,
         obs: &mut Observations,
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
-        let addrs = match ip {
-            Some(ip) => vec![ip],
-            None => {
-                deadline
-                    .stage(Stage::Resolve, t.dns, self.resolver.resolve(&asset.host))
-                    .await?
+        let asset_name = host_port(&asset.host, asset.port);
+        let mut session = match route {
+            Route::Jump(gateway) => {
+                let stream = self
+                    .through(gateway, &asset.host, asset.port, deadline)
+                    .await?;
+                self.ssh(stream, vec![asset_name], obs, deadline).await?
+            }
+            Route::Direct(known_ip) => {
+                let addrs = match known_ip {
+                    Some(ip) => vec![ip],
+                    None => {
+                        deadline
+                            .stage(Stage::Resolve, t.dns, self.resolver.resolve(&asset.host))
+                            .await?
+                    }
+                };
+                let (tcp, ip) = deadline
+                    .stage(
+                        Stage::Connect,
+                        t.connect,
+                        connect::connect(&addrs, asset.port),
+                    )
+                    .await?;
+                obs.ip = Some(ip);
+                obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
+                let mut names = vec![asset_name];
+                let by_address = host_port(&ip.to_string(), asset.port);
+                if !names.contains(&by_address) {
+                    names.push(by_address);
+                }
+                self.ssh(tcp, names, obs, deadline).await?
             }
         };
-        let (tcp, ip) = deadline
-            .stage(
-                Stage::Connect,
-                t.connect,
-                connect::connect(&addrs, asset.port),
-            )
-            .await?;
-        obs.ip = Some(ip);
-        obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
-
-        let mut seen = None;
-        let exchanged = deadline
-            .stage(Stage::Banner, t.banner, banner::exchange(tcp, &mut seen))
-            .await;
-        let (stream, banner) = exchanged.map_err(|failure| {
-            obs.banner = seen.clone();
-            banner_failure(failure, seen)
-        })?;
-        obs.banner = Some(banner);
-
-        let mut names = vec![host_port(&asset.host, asset.port)];
-        let by_address = host_port(&ip.to_string(), asset.port);
-        if !names.contains(&by_address) {
-            names.push(by_address);
-        }
-        let config = self.config_for(&names);
-        let check = HostKeyCheck {
-            policy: self.policy,
-            known_hosts: self.known_hosts.clone(),
-            names,
-        };
-        let mut session = deadline
-            .stage(
-                Stage::Kex,
-                t.kex,
-                session::handshake(stream, config, check, obs),
-            )
-            .await?;
         let how = deadline
             .stage(
                 Stage::Auth,
@@ -265,6 +303,48 @@ impl Prober {
             )
             .await?;
         Ok((session, how))
+    }
+
+    /// The banner and key exchange on any stream; `names` are what known_hosts may call
+    /// the host.
+    async fn ssh<S>(
+        &self,
+        stream: S,
+        names: Vec<String>,
+        obs: &mut Observations,
+        deadline: &Deadline,
+    ) -> Result<Session, Failure>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let t = &self.timeouts;
+        let mut seen = None;
+        let exchanged = deadline
+            .stage(Stage::Banner, t.banner, banner::exchange(stream, &mut seen))
+            .await;
+        let (stream, banner) = exchanged.map_err(|failure| {
+            obs.banner = seen.clone();
+            banner_failure(failure, seen)
+        })?;
+        obs.banner = Some(banner);
+        let config = self.config_for(&names);
+        let check = HostKeyCheck {
+            policy: self.policy,
+            known_hosts: self.known_hosts.clone(),
+            names,
+        };
+        deadline
+            .stage(
+                Stage::Kex,
+                t.kex,
+                session::handshake(stream, config, check, obs),
+            )
+            .await
+    }
+
+    /// What the run did with each jump host, for the summary.
+    pub fn jump_report(&self) -> Vec<String> {
+        self.jumps.report()
     }
 
     /// The known_hosts file in use, with the keys this run added to it.

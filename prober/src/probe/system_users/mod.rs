@@ -5,7 +5,6 @@
 mod diagnose;
 mod sshd_policy;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -16,11 +15,9 @@ use super::deadline::Deadline;
 use super::exec;
 use super::outcome::{Failure, Observations};
 use super::session::Session;
-use super::{Probed, Prober};
+use super::{Probed, Prober, Target};
 use crate::category::{Category, Stage};
 use crate::credentials::Credential;
-use crate::inventory::Asset;
-
 /// The result for one (asset, system user) pair.
 #[derive(Debug)]
 pub struct SystemUserProbed {
@@ -41,11 +38,11 @@ struct Attempt {
 
 pub(super) async fn check(
     prober: &Prober,
-    asset: &Asset,
+    target: &Target,
     admin: &Probed,
     admin_session: Option<&Session>,
-    users: &[Arc<Credential>],
 ) -> Vec<SystemUserProbed> {
+    let users = &target.system_users;
     if users.is_empty() {
         return Vec::new();
     }
@@ -56,7 +53,7 @@ pub(super) async fn check(
     }
     let mut attempts = Vec::with_capacity(users.len());
     for credential in users {
-        attempts.push(attempt(prober, asset, admin, credential).await);
+        attempts.push(attempt(prober, target, admin, credential).await);
     }
 
     let wanted: Vec<usize> = attempts
@@ -219,7 +216,7 @@ fn verdict_id(admin: &Probed) -> String {
 /// The system user's own login, then a command to prove its shell runs.
 async fn attempt(
     prober: &Prober,
-    asset: &Asset,
+    target: &Target,
     admin: &Probed,
     credential: &Credential,
 ) -> Attempt {
@@ -237,9 +234,15 @@ async fn attempt(
         };
     }
     let deadline = Deadline::after(prober.timeouts.total);
-    let ip = admin.observations.ip;
+    let route = target.route(admin.observations.ip);
     let session = match prober
-        .login(asset, ip, credential, &mut observations, &deadline)
+        .login(
+            &target.asset,
+            route,
+            credential,
+            &mut observations,
+            &deadline,
+        )
         .await
     {
         Ok(session) => session,

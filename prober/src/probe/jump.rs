@@ -1,0 +1,279 @@
+//! Domain gateways: assets reached through a jump host with a `direct-tcpip` channel, like
+//! `ssh -J`. One SSH connection per jump host serves every asset behind it, with a cap on
+//! the channels in flight; a jump host that cannot be reached or logged in to is tried
+//! once, and its failure given to every asset behind it.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use russh::client::Msg;
+use russh::{ChannelOpenFailure, ChannelStream};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::deadline::Deadline;
+use super::outcome::{Failure, Observations};
+use super::session::Session;
+use super::{Prober, Route};
+use crate::category::{Category, Stage};
+use crate::credentials::Gateway;
+use crate::inventory::Asset;
+
+/// Direct-tcpip channels one jump connection carries at once, unless told otherwise.
+pub const DEFAULT_CHANNELS: usize = 16;
+
+pub struct Jumps {
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<State>>>>,
+    usage: Mutex<HashMap<String, Usage>>,
+    channels: usize,
+}
+
+enum State {
+    Empty,
+    Up(Arc<Connection>),
+    Down(Failure),
+}
+
+struct Connection {
+    session: Session,
+    channels: Arc<Semaphore>,
+}
+
+/// What a run did with one jump host, for the end-of-run summary.
+#[derive(Debug, Default)]
+struct Usage {
+    logins: usize,
+    opened: usize,
+    most_at_once: usize,
+}
+
+impl Jumps {
+    pub fn new(channels: usize) -> Jumps {
+        Jumps {
+            slots: Mutex::new(HashMap::new()),
+            usage: Mutex::new(HashMap::new()),
+            channels: if channels == 0 {
+                DEFAULT_CHANNELS
+            } else {
+                channels
+            },
+        }
+    }
+
+    /// One line per jump host used: logins, channels, and the most open at once.
+    pub fn report(&self) -> Vec<String> {
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines: Vec<String> = usage
+            .iter()
+            .map(|(name, u)| {
+                format!(
+                    "jump host {name}: {} connection(s), {} channel(s), at most {} at once (--jump-channels {})",
+                    u.logins, u.opened, u.most_at_once, self.channels
+                )
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    fn count(&self, name: &str, record: impl FnOnce(&mut Usage)) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        record(usage.entry(name.to_string()).or_default());
+    }
+
+    fn slot(&self, name: &str) -> Arc<tokio::sync::Mutex<State>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(State::Empty)))
+            .clone()
+    }
+}
+
+/// A stream that holds its channel slot until russh drops it with the session.
+pub struct Permitted<S> {
+    inner: S,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Permitted<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Permitted<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+pub type JumpStream = Permitted<ChannelStream<Msg>>;
+
+impl Prober {
+    /// A channel through `gateway` to `host:port`, as the asset's TCP connection.
+    pub(super) async fn through(
+        &self,
+        gateway: &Gateway,
+        host: &str,
+        port: u16,
+        deadline: &Deadline,
+    ) -> Result<JumpStream, Failure> {
+        let connection = self.jump_connection(gateway).await?;
+        let remaining = deadline.remaining();
+        let permit = tokio::time::timeout(remaining, connection.channels.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                Failure::new(
+                    Category::Timeout,
+                    Stage::Jump,
+                    "no free channel on the jump host in time",
+                )
+            })?
+            .map_err(|_| {
+                Failure::new(
+                    Category::JumpUnreachable,
+                    Stage::Jump,
+                    "the jump connection was closed",
+                )
+            })?;
+        let opened = deadline
+            .stage(Stage::Connect, self.timeouts.connect, async {
+                connection
+                    .session
+                    .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
+                    .await
+                    .map_err(|e| channel_failure(gateway, host, port, e))
+            })
+            .await;
+        let in_flight = self.jumps.channels - connection.channels.available_permits();
+        self.jumps.count(&gateway.name, |u| {
+            u.opened += usize::from(opened.is_ok());
+            u.most_at_once = u.most_at_once.max(in_flight);
+        });
+        match opened {
+            Ok(channel) => Ok(Permitted {
+                inner: channel.into_stream(),
+                _permit: permit,
+            }),
+            Err(failure) => {
+                if connection.session.is_closed() {
+                    // Let the next asset reconnect instead of inheriting a dead session.
+                    *self.jumps.slot(&gateway.name).lock().await = State::Empty;
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    async fn jump_connection(&self, gateway: &Gateway) -> Result<Arc<Connection>, Failure> {
+        let slot = self.jumps.slot(&gateway.name);
+        let mut state = slot.lock().await;
+        match &*state {
+            State::Up(connection) if !connection.session.is_closed() => {
+                return Ok(connection.clone());
+            }
+            State::Down(failure) => return Err(failure.clone()),
+            _ => {}
+        }
+        let asset = Asset {
+            line: 0,
+            name: gateway.name.clone(),
+            host: gateway.host.clone(),
+            port: gateway.port,
+            admin_user: None,
+            system_users: Vec::new(),
+            gateway: None,
+            platform: None,
+            skip: None,
+        };
+        let deadline = Deadline::after(self.timeouts.total);
+        let mut observations = Observations::default();
+        // Boxed: a jump host's own login is direct, but the compiler cannot know that.
+        let login = Box::pin(self.login(
+            &asset,
+            Route::Direct(None),
+            &gateway.credential,
+            &mut observations,
+            &deadline,
+        ))
+        .await;
+        match login {
+            Ok((session, _)) => {
+                self.jumps.count(&gateway.name, |u| u.logins += 1);
+                let connection = Arc::new(Connection {
+                    session,
+                    channels: Arc::new(Semaphore::new(self.jumps.channels)),
+                });
+                *state = State::Up(connection.clone());
+                Ok(connection)
+            }
+            Err(failure) => {
+                let failure = jump_failure(gateway, failure);
+                *state = State::Down(failure.clone());
+                Err(failure)
+            }
+        }
+    }
+}
+
+/// The jump host's own failure, as the assets behind it see it.
+fn jump_failure(gateway: &Gateway, failure: Failure) -> Failure {
+    let category = match failure.category {
+        Category::AuthFailed
+        | Category::AuthMethodUnavailable
+        | Category::AuthPartial
+        | Category::KeyUnreadable
+        | Category::KeyPassphraseRequired
+        | Category::CredentialUnavailable => Category::JumpAuthFailed,
+        _ => Category::JumpUnreachable,
+    };
+    Failure::new(
+        category,
+        Stage::Jump,
+        format!(
+            "jump host {} ({}:{}): {}: {}",
+            gateway.name, gateway.host, gateway.port, failure.category, failure.message
+        ),
+    )
+}
+
+fn channel_failure(gateway: &Gateway, host: &str, port: u16, error: russh::Error) -> Failure {
+    let (category, what) = match error {
+        russh::Error::ChannelOpenFailure(ChannelOpenFailure::AdministrativelyProhibited) => (
+            Category::JumpForwardProhibited,
+            "refuses to forward: administratively prohibited (AllowTcpForwarding no?)".to_string(),
+        ),
+        russh::Error::ChannelOpenFailure(reason) => (
+            Category::JumpTargetUnreachable,
+            format!("could not connect to {host}:{port} ({reason:?})"),
+        ),
+        other => (
+            Category::JumpUnreachable,
+            format!("lost the connection: {other}"),
+        ),
+    };
+    Failure::new(
+        category,
+        Stage::Jump,
+        format!("jump host {} {what}", gateway.name),
+    )
+}
