@@ -260,12 +260,32 @@ check_prepush-uid-taken() {
   rc_is 0 && has '^web$' && ok "uid 1500 belongs to web"
 }
 
+# jump_ssh JUMP TARGET COMMAND: admin logs in to TARGET through JUMP (ssh -W, like ssh -J), both
+# with generated/admin_ed25519.
+jump_ssh() {
+  local proxy="/usr/bin/ssh -F /dev/null ${SSH_DEFAULTS[*]} -o BatchMode=yes -i $GEN/admin_ed25519 -l admin -W %h:%p $1"
+  key_ssh admin_ed25519 "$2" -o ProxyCommand="$proxy" "$3"
+}
+check_jump-host() {
+  jump_ssh $LAB.30 172.29.78.10 'sudo -n id -u'
+  rc_is 0 && has '^0$' && ok "through the jump host: admin on 172.29.78.10, sudo id -u = 0"
+}
+check_jump-noforward() {
+  jump_ssh $LAB.31 172.29.78.10 'true'
+  rc_is 255 && has 'administratively prohibited' && ok "$(grep -m1 'prohibited' <<<"$OUT")"
+}
+check_internal-asset() {
+  # Only a route lookup, no traffic: this machine has no way to the internal network.
+  run ip route get 172.29.78.10
+  lacks 'dev br-' && ok "no route from this machine through a lab bridge: $(head -n 1 <<<"$OUT")"
+}
+
 # ---- main --------------------------------------------------------------------------------------
 
 ALL=(healthy-root healthy-sudo healthy-rsa wrong-password pubkey-only not-privileged sudo-password
   sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop
   firewall-reject sshd-down not-ssh legacy-kex hostkey-changed dns system-users prepush-no-include
-  prepush-no-visudo prepush-uid-taken prepush-home-taken)
+  prepush-no-visudo prepush-uid-taken prepush-home-taken jump-host jump-noforward internal-asset)
 SELECTED=("${ALL[@]}")
 [[ $# -eq 0 ]] || SELECTED=("$@")
 

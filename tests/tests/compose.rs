@@ -55,19 +55,20 @@ async fn every_fixture_gets_its_expected_category() {
     for (i, ((command, options), rows)) in runs.iter().enumerate() {
         let mut names: Vec<&str> = rows.iter().map(|r| r["name"].as_str()).collect();
         names.dedup();
-        let mut text = String::from("name,host,port,admin_user,system_users\n");
+        let mut text = String::from("name,host,port,admin_user,system_users,gateway\n");
         for name in names {
             let asset = inventory
                 .iter()
                 .find(|a| a["name"] == name)
                 .unwrap_or_else(|| panic!("{name} is in expected.csv but not in inventory.csv"));
             text.push_str(&format!(
-                "{},{},{},{},{}\n",
+                "{},{},{},{},{},{}\n",
                 asset["name"],
                 asset["host"],
                 asset["port"],
                 asset["admin_user"],
-                asset["system_users"]
+                asset["system_users"],
+                asset["gateway"]
             ));
         }
         let part = dir.path().join(format!("inventory-{i}.csv"));
