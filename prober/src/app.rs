@@ -7,12 +7,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::category::{Category, Lang};
-use crate::cli::{CheckArgs, ExplainArgs, PrepushArgs, SimpleCredential};
+use crate::cli::{
+    CheckArgs, ExplainArgs, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
+};
 use crate::credentials::{CredentialSpec, Credentials, CredentialsError};
+use crate::inventory;
 use crate::inventory::{InventoryError, InventoryReader};
 use crate::limits;
-use crate::probe::{Prober, PushTarget};
-use crate::report::{self, Summary, progress::Progress};
+use crate::probe::gateway::DEFAULT_PORT as GATEWAY_PORT;
+use crate::probe::{GatewayTarget, Prober, PushTarget};
+use crate::report::{self, Record, Summary, progress::Progress};
 use crate::run::{Mode, Run};
 
 /// Everything that stops a run before or while it starts; all are usage or input errors.
@@ -30,7 +34,7 @@ pub enum AppError {
 
 pub async fn check(args: &CheckArgs) -> Result<Summary, AppError> {
     let credentials = credentials(args)?;
-    run(args, credentials, Mode::Check, "prober check").await
+    run(Spec::of(args, credentials, Mode::Check, "prober check")).await
 }
 
 /// `--system-user` names a credential (its user name and uid), or else a user name.
@@ -42,26 +46,76 @@ pub async fn prepush(args: &PrepushArgs) -> Result<Summary, AppError> {
         None => PushTarget::new(name, None),
     }
     .map_err(|e| AppError::Usage(format!("--system-user {name}: {e}")))?;
-    run(
-        &args.check,
-        credentials,
-        Mode::Prepush(Arc::new(target)),
-        "prober prepush",
-    )
-    .await
+    let mode = Mode::Prepush(Arc::new(target));
+    run(Spec::of(&args.check, credentials, mode, "prober prepush")).await
 }
 
-async fn run(
-    args: &CheckArgs,
+/// The gateway itself (and its web terminal port), then the inventory through it.
+pub async fn gateway(args: &GatewayArgs) -> Result<Summary, AppError> {
+    let mut credentials = match &args.credentials {
+        Some(path) => Credentials::load(path)?,
+        None => Credentials::default(),
+    };
+    let (host, port) = inventory::fields::host_and_port(&args.gateway)
+        .map_err(|e| AppError::Usage(format!("--gateway {}: {e}", args.gateway)))?;
+    let jms = CredentialSpec {
+        username: args.jms_user.clone(),
+        key: args.key.clone(),
+        key_passphrase_env: args.key_passphrase_env.clone(),
+        password_env: args.password_env.clone(),
+        password_file: args.password_file.clone(),
+        ..Default::default()
+    };
+    let jms = jms.resolve("--jms-user", Path::new("."), &mut credentials.warnings);
+    let target = Arc::new(GatewayTarget::new(
+        host,
+        port.unwrap_or(GATEWAY_PORT),
+        Arc::new(jms),
+    ));
+    let spec = Spec {
+        inventory: args.inventory.as_deref(),
+        probe: &args.probe,
+        output: &args.output,
+        credentials,
+        mode: Mode::Gateway(target.clone()),
+        command: "prober gateway",
+        gateway: Some((target, args.ws_port)),
+    };
+    run(spec).await
+}
+
+/// What one run is given.
+struct Spec<'a> {
+    inventory: Option<&'a Path>,
+    probe: &'a ProbeArgs,
+    output: &'a OutputArgs,
     credentials: Credentials,
     mode: Mode,
-    command: &str,
-) -> Result<Summary, AppError> {
-    for warning in &credentials.warnings {
+    command: &'a str,
+    /// Checks of the gateway itself, reported before the inventory.
+    gateway: Option<(Arc<GatewayTarget>, Option<u16>)>,
+}
+
+impl<'a> Spec<'a> {
+    fn of(args: &'a CheckArgs, credentials: Credentials, mode: Mode, command: &'a str) -> Spec<'a> {
+        Spec {
+            inventory: Some(&args.inventory),
+            probe: &args.probe,
+            output: &args.output,
+            credentials,
+            mode,
+            command,
+            gateway: None,
+        }
+    }
+}
+
+async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
+    for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
-    let inventory = InventoryReader::open(&args.inventory)?;
-    let settings = args.probe.settings();
+    let inventory = spec.inventory.map(InventoryReader::open).transpose()?;
+    let settings = spec.probe.settings();
     let prober = Prober::new(&settings).map_err(|e| {
         let file = settings
             .known_hosts
@@ -69,13 +123,13 @@ async fn run(
             .unwrap_or(Path::new("known_hosts"));
         AppError::Usage(format!("cannot read known_hosts {}: {e}", file.display()))
     })?;
-    let (concurrency, warning) = limits::fit_concurrency(args.probe.concurrency as usize);
+    let (concurrency, warning) = limits::fit_concurrency(spec.probe.concurrency as usize);
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
 
-    let target = args
-        .output
+    let output = spec.output;
+    let target = output
         .output
         .as_ref()
         .map_or("stdout".to_string(), |p| p.display().to_string());
@@ -83,59 +137,84 @@ async fn run(
         target: target.clone(),
         source,
     };
-    let out: Box<dyn Write + Send> = match &args.output.output {
+    let out: Box<dyn Write + Send> = match &output.output {
         Some(path) => Box::new(BufWriter::new(File::create(path).map_err(output_error)?)),
         None => Box::new(BufWriter::new(io::stdout())),
     };
     let mut sink =
-        report::sink(args.output.format, out, args.output.lang, command).map_err(output_error)?;
-    let progress = Progress::new(args.output.quiet);
-
+        report::sink(output.format, out, output.lang, spec.command).map_err(output_error)?;
+    let progress = Progress::new(output.quiet);
     let started = Instant::now();
-    let prober = Arc::new(prober);
-    let run = Run {
-        prober: prober.clone(),
-        credentials: Arc::new(credentials),
-        mode,
-        lang: args.output.lang,
-        concurrency,
-    };
-    let (mut records, dispatcher) = run.start(inventory);
     let mut summary = Summary::default();
-    while let Some(record) = records.recv().await {
+    let mut emit = |record: Record, summary: &mut Summary| -> Result<(), AppError> {
         summary.add(record.category);
         progress
             .suspend(|| sink.record(&record))
             .map_err(output_error)?;
-        progress.update(&summary);
+        progress.update(summary);
+        Ok(())
+    };
+
+    if let Some((gateway, ws_port)) = &spec.gateway {
+        let probed = prober.gateway_itself(gateway).await;
+        emit(
+            Record::about("gateway", &gateway.host, gateway.port, probed, output.lang),
+            &mut summary,
+        )?;
+        if let Some(port) = ws_port {
+            let probed = prober.web_terminal(&gateway.host, *port).await;
+            emit(
+                Record::about("web terminal", &gateway.host, *port, probed, output.lang),
+                &mut summary,
+            )?;
+        }
     }
-    summary.lost = dispatcher.await.unwrap_or(0);
+    let prober = Arc::new(prober);
+    if let Some(inventory) = inventory {
+        let run = Run {
+            prober: prober.clone(),
+            credentials: Arc::new(spec.credentials),
+            mode: spec.mode,
+            lang: output.lang,
+            concurrency,
+        };
+        let (mut records, dispatcher) = run.start(inventory);
+        while let Some(record) = records.recv().await {
+            emit(record, &mut summary)?;
+        }
+        summary.lost = dispatcher.await.unwrap_or(0);
+    }
     summary.elapsed = started.elapsed();
     progress.finish();
     sink.finish(&summary).map_err(output_error)?;
-    if !args.output.quiet {
-        let mut stderr = io::stderr().lock();
-        let _ = summary.write(&mut stderr);
-        for line in prober.jump_report() {
-            let _ = writeln!(stderr, "{line}");
-        }
-        if let Some(known_hosts) = prober.known_hosts() {
-            let file = known_hosts.path().display();
-            match known_hosts.learned() {
-                (_, Some(error)) => {
-                    let _ = writeln!(
-                        stderr,
-                        "warning: could not record new host keys in {file}: {error}"
-                    );
-                }
-                (0, None) => {}
-                (n, None) => {
-                    let _ = writeln!(stderr, "recorded {n} new host key(s) in {file}");
-                }
+    if !output.quiet {
+        report_end(&summary, &prober);
+    }
+    Ok(summary)
+}
+
+/// The summary, jump hosts and learned host keys, on stderr.
+fn report_end(summary: &Summary, prober: &Prober) {
+    let mut stderr = io::stderr().lock();
+    let _ = summary.write(&mut stderr);
+    for line in prober.jump_report() {
+        let _ = writeln!(stderr, "{line}");
+    }
+    if let Some(known_hosts) = prober.known_hosts() {
+        let file = known_hosts.path().display();
+        match known_hosts.learned() {
+            (_, Some(error)) => {
+                let _ = writeln!(
+                    stderr,
+                    "warning: could not record new host keys in {file}: {error}"
+                );
+            }
+            (0, None) => {}
+            (n, None) => {
+                let _ = writeln!(stderr, "recorded {n} new host key(s) in {file}");
             }
         }
     }
-    Ok(summary)
 }
 
 fn credentials(args: &CheckArgs) -> Result<Credentials, AppError> {

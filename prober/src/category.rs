@@ -21,6 +21,7 @@ pub enum Stage {
     Inspect,
     SystemUser,
     Push,
+    Gateway,
     Done,
 }
 
@@ -38,6 +39,7 @@ impl Stage {
             Stage::Inspect => "inspect",
             Stage::SystemUser => "system_user",
             Stage::Push => "push",
+            Stage::Gateway => "gateway",
             Stage::Done => "done",
         }
     }
@@ -306,6 +308,42 @@ categories! {
         meaning: "The system user's uid already belongs to another user on the asset.",
         en: "Choose another uid for the system user, or move the other user off that uid.",
         zh: "系统用户的 uid 已被资产上的其他用户占用：为系统用户换一个 uid，或调整占用该 uid 的用户。";
+    GatewayWrongPort => "gateway_wrong_port", Some(Stage::Gateway), Unknown,
+        meaning: "The address answers with a plain sshd (OpenSSH banner), not JumpServer's gateway: the client points at the host's own port 22.",
+        en: "Connect to the gateway (koko/coco) on its SSH port, 2222 by default, not to the host's sshd (FAQ item 10: 'selected user key not registered on remote host').",
+        zh: "该地址上是普通 sshd（OpenSSH 标识）而不是 JumpServer 网关：请连接 koko/coco 的 SSH 端口（默认 2222），而不是主机自身的 22 端口（FAQ 第 10 条“所选的用户密钥未在远程主机上注册”）。";
+    GatewayKeyNotRegistered => "gateway_key_not_registered", Some(Stage::Gateway), Rejected,
+        meaning: "The gateway refused the JumpServer user's key: it is not registered for that user.",
+        en: "Add the public key to the user's profile in JumpServer (SSH public key), and check you connect to the gateway's port 2222. Each refusal counts toward the user's lockout.",
+        zh: "网关拒绝了该 JumpServer 用户的密钥（未注册）：在 JumpServer 个人信息中添加 SSH 公钥，并确认连接的是网关的 2222 端口。每次失败都会计入该用户的锁定次数。";
+    GatewayAuthFailed => "gateway_auth_failed", Some(Stage::Gateway), Rejected,
+        meaning: "The gateway refused the JumpServer user's password (or asks for more, such as MFA).",
+        en: "Check the JumpServer user's password and MFA settings; each refusal counts toward the user's lockout.",
+        zh: "网关拒绝了 JumpServer 用户的密码（或要求 MFA 等更多认证）：检查密码和 MFA 设置；每次失败都会计入锁定次数。";
+    GatewayUserLocked => "gateway_user_locked", Some(Stage::Gateway), Unknown,
+        meaning: "The gateway says the JumpServer user is locked (too many failed logins, or locked by an administrator).",
+        en: "Unlock the user in JumpServer (Users > user > unblock) or wait for the lockout window (30 minutes by default) to pass.",
+        zh: "网关提示该 JumpServer 用户已被锁定（登录失败过多或被管理员锁定）：在 JumpServer 中解锁该用户，或等待锁定时间（默认 30 分钟）结束。";
+    GatewayAssetNotFound => "gateway_asset_not_found", Some(Stage::Gateway), Unknown,
+        meaning: "The gateway finds no asset of that address or name granted to the user ('No found asset').",
+        en: "Check the asset exists in JumpServer with this address, and that it is granted to the user (asset permissions).",
+        zh: "网关找不到授权给该用户的此地址/名称的资产（No found asset）：确认资产已在 JumpServer 中登记且已授权给该用户。";
+    GatewayAssetAmbiguous => "gateway_asset_ambiguous", Some(Stage::Gateway), Unknown,
+        meaning: "Several assets match the address or name, so a direct login cannot choose ('Must be unique asset for …').",
+        en: "Use the asset's unique name in the direct login, or remove the duplicate asset.",
+        zh: "多个资产匹配该地址/名称，直连无法选择（Must be unique asset for …）：使用资产的唯一名称，或删除重复资产。";
+    GatewayPermissionDenied => "gateway_permission_denied", Some(Stage::Gateway), Unknown,
+        meaning: "The user has no single granted account of that name on the asset ('Must be unique account for …'): not granted, or several match.",
+        en: "Grant the system user (account) on this asset to the user in the asset permission, and make sure only one account has that name.",
+        zh: "该用户在此资产上没有唯一的已授权账号（Must be unique account for …）：在资产授权中授予该系统用户，并确认同名账号只有一个。";
+    GatewayTargetFailed => "gateway_target_failed", Some(Stage::Gateway), Unknown,
+        meaning: "The gateway accepted the request but could not run it on the asset; its message says why.",
+        en: "Read the gateway's message: usually the system user cannot log in to the asset (push it again) or the asset is unreachable from the gateway.",
+        zh: "网关接受了请求但在资产上执行失败（见网关返回的信息）：通常是系统用户无法登录资产（请重新推送）或网关无法连接到资产。";
+    GatewayWsUnreachable => "gateway_ws_unreachable", Some(Stage::Gateway), Unknown,
+        meaning: "The web terminal's websocket port (coco's 5000) does not answer an HTTP upgrade.",
+        en: "Check the terminal component is running and its websocket port (default 5000) and the nginx socket.io proxy are right (FAQ item 3).",
+        zh: "Web 终端的 websocket 端口（coco 默认 5000）不响应升级请求：检查终端组件是否运行，以及 ws 端口和 nginx 的 socket.io 代理配置（FAQ 第 3 条）。";
     Timeout => "timeout", None, Unknown,
         meaning: "A stage after the connection took longer than its timeout or the per-asset deadline; nothing is known about the credential.",
         en: "The asset or the network is slow: raise --timeout and the stage timeouts, or lower --concurrency; a timeout never means the credential is wrong.",

@@ -32,6 +32,10 @@ pub enum Command {
     /// Check, without changing anything, that pushing a system user to each asset would work.
     #[command(args_override_self = true)]
     Prepush(Box<PrepushArgs>),
+    /// Check the bastion's SSH gateway (koko/coco on 2222) and, with an inventory, each
+    /// asset and system user through it.
+    #[command(args_override_self = true)]
+    Gateway(Box<GatewayArgs>),
     /// Print what a category means and how to fix it.
     Explain(ExplainArgs),
     /// Start in-process fake servers, one per failure mode, and probe them.
@@ -66,6 +70,40 @@ pub struct PrepushArgs {
 
     #[command(flatten)]
     pub check: CheckArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// The gateway, HOST[:PORT]; the port defaults to 2222.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub gateway: String,
+    /// The JumpServer user to log in as.
+    #[arg(long, value_name = "USER")]
+    pub jms_user: String,
+    /// The JumpServer user's private key: the only key offered, never an agent's.
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["password_env", "password_file"])]
+    pub key: Option<PathBuf>,
+    /// Environment variable holding the key's passphrase.
+    #[arg(long, value_name = "VAR", requires = "key")]
+    pub key_passphrase_env: Option<String>,
+    /// Environment variable holding the JumpServer user's password (tried only without --key).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// File holding the JumpServer user's password.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+    pub password_file: Option<PathBuf>,
+    /// Also check the web terminal's websocket port (coco's 5000).
+    #[arg(long, value_name = "PORT")]
+    pub ws_port: Option<u16>,
+    /// Assets to reach through the gateway; each row's system_users name the accounts.
+    pub inventory: Option<PathBuf>,
+    /// Credentials file defining the system users the inventory names.
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The credential for rows that name none (or for every row without --credentials).

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
             match cli.command {
                 Command::Check(args) => Ok(app::check(&args).await?.all_ok()),
                 Command::Prepush(args) => Ok(app::prepush(&args).await?.all_ok()),
+                Command::Gateway(args) => Ok(app::gateway(&args).await?.all_ok()),
                 Command::Demo(args) => demo::run(args).await,
                 Command::Explain(args) => {
                     Ok(app::explain(&args, &mut std::io::stdout()).map(|_| true)?)

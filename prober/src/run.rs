@@ -11,7 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::category::Lang;
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, InventoryReader};
-use crate::probe::{Prober, PushTarget, Target};
+use crate::probe::{GatewayTarget, Probed, Prober, PushTarget, SystemUserProbed, Target};
 use crate::quote;
 use crate::report::Record;
 
@@ -30,18 +30,48 @@ pub enum Mode {
     Check,
     /// Whether pushing this system user would work.
     Prepush(Arc<PushTarget>),
+    /// Each system user through the bastion's SSH gateway, by direct login.
+    Gateway(Arc<GatewayTarget>),
+}
+
+/// Through the gateway an asset has no result of its own: one per system user.
+async fn through_gateway(
+    prober: &Prober,
+    gateway: &GatewayTarget,
+    target: &Target,
+    lang: Lang,
+) -> Vec<Record> {
+    let asset = &target.asset;
+    if target.system_users.is_empty() {
+        let reason = "no system_users to log in as through the gateway";
+        return vec![Record::skipped(asset, reason, lang)];
+    }
+    let mut records = Vec::with_capacity(target.system_users.len());
+    for user in &target.system_users {
+        let probed: Probed = prober
+            .via_gateway(gateway, &asset.host, &user.username)
+            .await;
+        let result = SystemUserProbed {
+            credential: user.name.clone(),
+            username: user.username.clone(),
+            probed,
+        };
+        records.push(Record::system_user(asset, result, lang));
+    }
+    records
 }
 
 /// One asset's records: its own, then one per system user.
 async fn probe(prober: &Prober, mode: &Mode, target: &Target, lang: Lang) -> Vec<Record> {
+    let asset = &target.asset;
     let (admin, users) = match mode {
         Mode::Check => {
             let probed = prober.probe(target).await;
             (probed.admin, probed.system_users)
         }
         Mode::Prepush(push) => (prober.prepush(target, push).await, Vec::new()),
+        Mode::Gateway(gateway) => return through_gateway(prober, gateway, target, lang).await,
     };
-    let asset = &target.asset;
     let mut records = vec![Record::probed(asset, admin, lang)];
     records.extend(
         users
@@ -145,7 +175,12 @@ impl Run {
                 }
             },
         };
-        match self.credentials.for_row(asset.admin_user.as_deref()) {
+        // Through the gateway, every login is the JumpServer user's.
+        let admin = match &self.mode {
+            Mode::Gateway(target) => Ok(target.credential.clone()),
+            _ => self.credentials.for_row(asset.admin_user.as_deref()),
+        };
+        match admin {
             Ok(credential) => Plan::Probe(Box::new(Target {
                 asset,
                 gateway,

@@ -152,7 +152,7 @@ async fn run(
     }
 }
 
-async fn rsa_hash(session: &Session, key: &PublicKey) -> Option<HashAlg> {
+pub(super) async fn rsa_hash(session: &Session, key: &PublicKey) -> Option<HashAlg> {
     if !key.algorithm().is_rsa() {
         return None;
     }
@@ -166,7 +166,7 @@ async fn rsa_hash(session: &Session, key: &PublicKey) -> Option<HashAlg> {
         .unwrap_or(Some(HashAlg::Sha256))
 }
 
-fn signature_name(key: &PublicKey, hash: Option<HashAlg>) -> String {
+pub(super) fn signature_name(key: &PublicKey, hash: Option<HashAlg>) -> String {
     match (key.algorithm().is_rsa(), hash) {
         (true, Some(HashAlg::Sha512)) => "rsa-sha2-512".into(),
         (true, Some(_)) => "rsa-sha2-256".into(),
@@ -320,7 +320,7 @@ fn identity_comment(identity: &russh::keys::agent::AgentIdentity) -> String {
     }
 }
 
-fn names(methods: &MethodSet) -> Vec<String> {
+pub(super) fn names(methods: &MethodSet) -> Vec<String> {
     methods.iter().map(String::from).collect()
 }
 

@@ -8,6 +8,7 @@ pub mod banner;
 mod connect;
 mod deadline;
 mod exec;
+pub mod gateway;
 pub mod inspect;
 mod jump;
 pub mod outcome;
@@ -29,6 +30,7 @@ use tokio::time::Instant;
 pub use algorithms::Compat;
 use deadline::Deadline;
 pub use deadline::human as human_duration;
+pub use gateway::GatewayTarget;
 pub use jump::DEFAULT_CHANNELS as DEFAULT_JUMP_CHANNELS;
 use jump::Jumps;
 pub use outcome::{Facts, Failure, Observations};
@@ -106,6 +108,9 @@ impl Target {
             .unwrap_or_default()
     }
 }
+
+/// Judges a server's banner before any key exchange: `Some` stops the probe there.
+type BannerGate = fn(&str) -> Option<Failure>;
 
 /// How a login reaches the asset.
 enum Route<'a> {
@@ -267,7 +272,8 @@ impl Prober {
                 let stream = self
                     .through(gateway, &asset.host, asset.port, deadline)
                     .await?;
-                self.ssh(stream, vec![asset_name], obs, deadline).await?
+                self.ssh(stream, vec![asset_name], obs, deadline, None)
+                    .await?
             }
             Route::Direct(known_ip) => {
                 let addrs = match known_ip {
@@ -292,7 +298,7 @@ impl Prober {
                 if !names.contains(&by_address) {
                     names.push(by_address);
                 }
-                self.ssh(tcp, names, obs, deadline).await?
+                self.ssh(tcp, names, obs, deadline, None).await?
             }
         };
         let how = deadline
@@ -313,6 +319,7 @@ impl Prober {
         names: Vec<String>,
         obs: &mut Observations,
         deadline: &Deadline,
+        gate: Option<BannerGate>,
     ) -> Result<Session, Failure>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -326,6 +333,10 @@ impl Prober {
             obs.banner = seen.clone();
             banner_failure(failure, seen)
         })?;
+        if let Some(failure) = gate.and_then(|gate| gate(&banner)) {
+            obs.banner = Some(banner);
+            return Err(failure);
+        }
         obs.banner = Some(banner);
         let config = self.config_for(&names);
         let check = HostKeyCheck {

@@ -92,6 +92,11 @@ impl Record {
     }
 
     pub fn probed(asset: &Asset, probed: Probed, lang: Lang) -> Record {
+        Record::about(&asset.name, &asset.host, asset.port, probed, lang)
+    }
+
+    /// A result about something other than an inventory row (the bastion's gateway).
+    pub fn about(name: &str, host: &str, port: u16, probed: Probed, lang: Lang) -> Record {
         let (category, stage, message) = match probed.verdict {
             Ok(message) => (Category::Ok, Stage::Done, message),
             Err(failure) => (failure.category, failure.stage, failure.message),
@@ -111,9 +116,9 @@ impl Record {
             facts: o.facts,
             duration_ms: probed.duration.as_millis() as u64,
             ..Record::bare(
-                asset.name.clone(),
-                asset.host.clone(),
-                Some(asset.port),
+                name.to_string(),
+                host.to_string(),
+                Some(port),
                 category,
                 stage,
                 message,

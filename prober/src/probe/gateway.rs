@@ -1,0 +1,457 @@
+//! `prober gateway`: the bastion's SSH gateway (koko on 2222, coco before it) as users
+//! meet it. Every refused credential counts toward the JumpServer user's lockout, so
+//! exactly one key (or the password) is offered, and after one refusal nothing more is
+//! tried for that user.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
+use russh::keys::PrivateKeyWithHashAlg;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::time::Instant;
+
+use super::auth::{names, rsa_hash, signature_name};
+use super::deadline::Deadline;
+use super::outcome::{Failure, Observations};
+use super::session::Session;
+use super::{Probed, Prober, banner, connect, exec};
+use crate::category::{Category, Stage};
+use crate::credentials::{Credential, KeyProblem};
+use crate::known_hosts::host_port;
+
+pub const DEFAULT_PORT: u16 = 2222;
+
+/// The gateway, and the JumpServer user the checks log in as.
+#[derive(Debug)]
+pub struct GatewayTarget {
+    pub host: String,
+    pub port: u16,
+    pub credential: Arc<Credential>,
+    /// Set at the first refusal (or failure) of the user: later checks are not tried.
+    stopped: AtomicBool,
+}
+
+impl GatewayTarget {
+    pub fn new(host: String, port: u16, credential: Arc<Credential>) -> GatewayTarget {
+        GatewayTarget {
+            host,
+            port,
+            credential,
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
+    /// A direct login's user name; `#` separates when a name holds an `@` (e-mail users).
+    fn direct_login(&self, account: &str, asset: &str) -> String {
+        let user = &self.credential.username;
+        let separator = if [user.as_str(), account, asset]
+            .iter()
+            .any(|s| s.contains('@'))
+        {
+            '#'
+        } else {
+            '@'
+        };
+        format!("{user}{separator}{account}{separator}{asset}")
+    }
+}
+
+/// A JumpServer (koko) or coco (paramiko) banner is the gateway; OpenSSH is a host's sshd.
+fn gateway_banner(banner: &str) -> Option<Failure> {
+    let software = banner.splitn(3, '-').nth(2).unwrap_or("");
+    if software.starts_with("OpenSSH") || software.starts_with("dropbear") {
+        return Some(Failure::at_home(
+            Category::GatewayWrongPort,
+            format!("this port runs a host's own sshd ({banner}), not the JumpServer gateway"),
+        ));
+    }
+    None
+}
+
+impl Prober {
+    /// The gateway itself: reachable, a gateway banner, and the user's key or password.
+    pub async fn gateway_itself(&self, target: &GatewayTarget) -> Probed {
+        let started = Instant::now();
+        let mut obs = Observations::default();
+        let user = target.credential.username.clone();
+        let verdict = match self.gateway_login(target, &user, &mut obs).await {
+            Ok((session, how)) => {
+                super::goodbye(session).await;
+                Ok(format!(
+                    "the gateway ({}) accepted JumpServer user {user} with {how}",
+                    obs.banner.as_deref().unwrap_or("?")
+                ))
+            }
+            Err(failure) => {
+                target.stop();
+                Err(failure)
+            }
+        };
+        Probed {
+            verdict,
+            observations: obs,
+            duration: started.elapsed(),
+        }
+    }
+
+    /// `id -u` on `asset` as `account`, through the gateway's direct login.
+    pub async fn via_gateway(&self, target: &GatewayTarget, asset: &str, account: &str) -> Probed {
+        let started = Instant::now();
+        let mut obs = Observations::default();
+        let verdict = if target.stopped.load(Ordering::SeqCst) {
+            Err(Failure::new(
+                Category::Skipped,
+                Stage::Gateway,
+                format!(
+                    "not tried: the gateway check of JumpServer user {} failed, and every refused attempt counts toward its lockout",
+                    target.credential.username
+                ),
+            ))
+        } else {
+            self.direct_command(target, asset, account, &mut obs).await
+        };
+        Probed {
+            verdict,
+            observations: obs,
+            duration: started.elapsed(),
+        }
+    }
+
+    async fn direct_command(
+        &self,
+        target: &GatewayTarget,
+        asset: &str,
+        account: &str,
+        obs: &mut Observations,
+    ) -> Result<String, Failure> {
+        let login = target.direct_login(account, asset);
+        let (session, _) = self
+            .gateway_login(target, &login, obs)
+            .await
+            .inspect_err(|_| target.stop())?;
+        let ran =
+            tokio::time::timeout(self.timeouts.exec, exec::run_script(&session, "id -u", "")).await;
+        super::goodbye(session).await;
+        let output = ran.map_err(|_| {
+            Failure::new(
+                Category::Timeout,
+                Stage::Gateway,
+                "`id -u` through the gateway did not finish in time",
+            )
+        })??;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if output.status == Some(0)
+            && let Ok(uid) = stdout.trim().parse::<u32>()
+        {
+            obs.uid = Some(uid);
+            return Ok(format!(
+                "ran `id -u` on {asset} as {account} through the gateway: uid {uid}"
+            ));
+        }
+        let said = output.first_words();
+        let category = if said.contains("No found asset") {
+            Category::GatewayAssetNotFound
+        } else if said.contains("Must be unique asset") {
+            Category::GatewayAssetAmbiguous
+        } else if said.contains("Must be unique account") {
+            Category::GatewayPermissionDenied
+        } else {
+            Category::GatewayTargetFailed
+        };
+        Err(Failure::at_home(
+            category,
+            format!("the gateway said: {said}"),
+        ))
+    }
+
+    /// Up to an authenticated session on the gateway, offering one credential once.
+    async fn gateway_login(
+        &self,
+        target: &GatewayTarget,
+        login: &str,
+        obs: &mut Observations,
+    ) -> Result<(Session, String), Failure> {
+        let t = &self.timeouts;
+        let deadline = Deadline::after(t.total);
+        let addrs = deadline
+            .stage(Stage::Resolve, t.dns, self.resolver.resolve(&target.host))
+            .await?;
+        let (tcp, ip) = deadline
+            .stage(
+                Stage::Connect,
+                t.connect,
+                connect::connect(&addrs, target.port),
+            )
+            .await?;
+        obs.ip = Some(ip);
+        let names = vec![host_port(&target.host, target.port)];
+        let mut session = self
+            .ssh(tcp, names, obs, &deadline, Some(gateway_banner))
+            .await?;
+        let how = deadline
+            .stage(
+                Stage::Auth,
+                t.auth,
+                authenticate_once(&mut session, &target.credential, login, obs),
+            )
+            .await
+            .map_err(|mut failure| {
+                if failure.stage == Stage::Auth {
+                    failure.stage = Stage::Gateway;
+                }
+                failure
+            })?;
+        Ok((session, how))
+    }
+
+    /// Whether the web terminal's websocket port answers an HTTP upgrade.
+    pub async fn web_terminal(&self, host: &str, port: u16) -> Probed {
+        let started = Instant::now();
+        let mut obs = Observations::default();
+        let verdict = self
+            .upgrade(host, port, &mut obs)
+            .await
+            .map_err(|mut failure| {
+                failure.message = format!(
+                    "web terminal {}: {}",
+                    host_port(host, port),
+                    failure.message
+                );
+                Failure {
+                    category: Category::GatewayWsUnreachable,
+                    stage: Stage::Gateway,
+                    ..failure
+                }
+            });
+        Probed {
+            verdict,
+            observations: obs,
+            duration: started.elapsed(),
+        }
+    }
+
+    async fn upgrade(
+        &self,
+        host: &str,
+        port: u16,
+        obs: &mut Observations,
+    ) -> Result<String, Failure> {
+        let t = &self.timeouts;
+        let deadline = Deadline::after(t.total);
+        let addrs = deadline
+            .stage(Stage::Resolve, t.dns, self.resolver.resolve(host))
+            .await?;
+        let (mut tcp, ip) = deadline
+            .stage(Stage::Connect, t.connect, connect::connect(&addrs, port))
+            .await?;
+        obs.ip = Some(ip);
+        let request = format!(
+            "GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: cHJvYmVyLXdlYnNvY2tldA==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            host_port(host, port)
+        );
+        let status = deadline
+            .stage(Stage::Banner, t.banner, async {
+                tcp.write_all(request.as_bytes()).await.map_err(|e| {
+                    Failure::at_home(
+                        Category::GatewayWsUnreachable,
+                        format!("cannot send the upgrade: {e}"),
+                    )
+                })?;
+                let mut line = String::new();
+                BufReader::new(&mut tcp)
+                    .read_line(&mut line)
+                    .await
+                    .map_err(|e| {
+                        Failure::at_home(
+                            Category::GatewayWsUnreachable,
+                            format!("no answer to the upgrade: {e}"),
+                        )
+                    })?;
+                Ok(line.trim().to_string())
+            })
+            .await?;
+        obs.banner = Some(banner::printable(status.as_bytes()));
+        if status.split_whitespace().nth(1) == Some("101") {
+            Ok(format!(
+                "web terminal {} switched to websocket ({status})",
+                host_port(host, port)
+            ))
+        } else {
+            Err(Failure::at_home(
+                Category::GatewayWsUnreachable,
+                format!(
+                    "answered {:?} instead of 101 Switching Protocols",
+                    banner::printable(status.as_bytes())
+                ),
+            ))
+        }
+    }
+}
+
+/// One credential, once. A refusal is final: offering anything more would count again.
+async fn authenticate_once(
+    session: &mut Session,
+    credential: &Credential,
+    login: &str,
+    obs: &mut Observations,
+) -> Result<String, Failure> {
+    let protocol = |e: russh::Error| {
+        Failure::new(
+            Category::SshProtocolError,
+            Stage::Auth,
+            format!("authentication broke off: {e}"),
+        )
+    };
+    let methods = match session.authenticate_none(login).await.map_err(protocol)? {
+        AuthResult::Success => return Ok("no authentication".into()),
+        AuthResult::Failure {
+            remaining_methods, ..
+        } => names(&remaining_methods),
+    };
+    obs.auth_methods = Some(methods.clone());
+    let offers = |m: &str| methods.iter().any(|x| x == m);
+    if !offers("publickey") && !offers("password") && offers("keyboard-interactive") {
+        return Err(keyboard_notice(session, login).await);
+    }
+    let user = &credential.username;
+    let refused = |category, what: String| {
+        Failure::at_home(
+            category,
+            format!(
+                "the gateway refused {what} for JumpServer user {user}; nothing more is tried, as each refusal counts toward its lockout"
+            ),
+        )
+    };
+    match (&credential.key, &credential.password) {
+        (Some(Ok(key)), _) => {
+            let hash = rsa_hash(session, key.public_key()).await;
+            let how = format!("publickey {}", signature_name(key.public_key(), hash));
+            let result = session
+                .authenticate_publickey(login, PrivateKeyWithHashAlg::new(key.clone(), hash))
+                .await
+                .map_err(protocol)?;
+            let fingerprint = key.public_key().fingerprint(russh::keys::HashAlg::Sha256);
+            match result {
+                AuthResult::Success => Ok(how),
+                AuthResult::Failure { .. } => Err(refused(
+                    Category::GatewayKeyNotRegistered,
+                    format!("the key {fingerprint}"),
+                )),
+            }
+        }
+        (Some(Err(KeyProblem::Unreadable(m))), _) => {
+            Err(Failure::at_home(Category::KeyUnreadable, m.clone()))
+        }
+        (Some(Err(KeyProblem::PassphraseRequired(m))), _) => {
+            Err(Failure::at_home(Category::KeyPassphraseRequired, m.clone()))
+        }
+        (None, Some(Ok(password))) => match session
+            .authenticate_password(login, password.expose())
+            .await
+            .map_err(protocol)?
+        {
+            AuthResult::Success => Ok("password".into()),
+            AuthResult::Failure {
+                partial_success: true,
+                ..
+            } => Err(refused(
+                Category::GatewayAuthFailed,
+                "the password alone (more is required, MFA?)".into(),
+            )),
+            AuthResult::Failure { .. } => {
+                Err(refused(Category::GatewayAuthFailed, "the password".into()))
+            }
+        },
+        (None, Some(Err(problem))) => Err(Failure::at_home(
+            Category::CredentialUnavailable,
+            problem.clone(),
+        )),
+        (None, None) => Err(Failure::at_home(
+            Category::CredentialUnavailable,
+            "no key or password for the JumpServer user",
+        )),
+    }
+}
+
+/// A gateway that offers only keyboard-interactive before any credential says why in its
+/// instructions (JumpServer's lock notice, or an MFA prompt); read them and answer nothing.
+async fn keyboard_notice(session: &mut Session, login: &str) -> Failure {
+    let said = match session
+        .authenticate_keyboard_interactive_start(login, None)
+        .await
+    {
+        Ok(KeyboardInteractiveAuthResponse::InfoRequest {
+            name,
+            instructions,
+            prompts,
+        }) => {
+            let prompts: Vec<String> = prompts.into_iter().map(|p| p.prompt).collect();
+            format!("{name} {instructions} {}", prompts.join(" "))
+                .trim()
+                .to_string()
+        }
+        Ok(_) | Err(_) => String::new(),
+    };
+    let text = banner::printable(said.as_bytes());
+    let lower = said.to_lowercase();
+    if lower.contains("lock") || said.contains("锁定") {
+        Failure::at_home(
+            Category::GatewayUserLocked,
+            format!("the gateway says: {text}"),
+        )
+    } else {
+        Failure::at_home(
+            Category::GatewayAuthFailed,
+            format!(
+                "the gateway offers only keyboard-interactive (MFA?), which a probe does not answer: {text}"
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banners() {
+        assert!(gateway_banner("SSH-2.0-JumpServer").is_none());
+        assert!(gateway_banner("SSH-2.0-paramiko_2.4.1").is_none());
+        assert_eq!(
+            gateway_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2")
+                .unwrap()
+                .category,
+            Category::GatewayWrongPort
+        );
+    }
+
+    #[test]
+    fn direct_login_names_switch_separator_for_email_users() {
+        let credential = |name: &str| {
+            Arc::new(Credential {
+                name: "jms".into(),
+                username: name.into(),
+                password: None,
+                key: None,
+                agent: false,
+                expect: Default::default(),
+            })
+        };
+        let plain = GatewayTarget::new("h".into(), 2222, credential("alice"));
+        assert_eq!(
+            plain.direct_login("root", "10.0.0.5"),
+            "alice@root@10.0.0.5"
+        );
+        let email = GatewayTarget::new("h".into(), 2222, credential("alice@corp.example"));
+        assert_eq!(
+            email.direct_login("root", "web-1"),
+            "alice@corp.example#root#web-1"
+        );
+    }
+}
