@@ -280,12 +280,26 @@ check_internal-asset() {
   lacks 'dev br-' && ok "no route from this machine through a lab bridge: $(head -n 1 <<<"$OUT")"
 }
 
+check_koko() {
+  SSH_USER="alice@admin@172.29.78.10" key_ssh jms_ed25519 $LAB.60 -p 2222 -o LogLevel=DEBUG 'id -u'
+  rc_is 0 && has '^1000$' && has 'remote software version JumpServer' || return 1
+  SSH_USER="alice@admin@$LAB.99" key_ssh jms_ed25519 $LAB.60 -p 2222 'id -u'
+  has 'No found asset' || return 1
+  SSH_USER="alice@admin@$LAB.10" key_ssh jms_ed25519 $LAB.60 -p 2222 'id -u'
+  has "Must be unique asset for $LAB.10" || return 1
+  SSH_USER=dave key_ssh admin_ed25519 $LAB.60 -p 2222 'true'
+  rc_is 255 && has 'Permission denied \(publickey,password' || return 1
+  run timeout 5 bash -c "exec 3<>/dev/tcp/$LAB.60/5000 && printf 'GET / HTTP/1.1\r\nHost: koko\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: cHJvYmVy\r\nSec-WebSocket-Version: 13\r\n\r\n' >&3 && head -n 1 <&3"
+  has '^HTTP/1.1 101' || return 1
+  ok "banner JumpServer; alice@admin@172.29.78.10 'id -u' = 1000; No found asset; Must be unique asset; unregistered key: Permission denied; port 5000: 101"
+}
+
 # ---- main --------------------------------------------------------------------------------------
 
 ALL=(healthy-root healthy-sudo healthy-rsa wrong-password pubkey-only not-privileged sudo-password
   sudo-requiretty no-python tmp-readonly nologin-admin hosts-deny slow-banner firewall-drop
   firewall-reject sshd-down not-ssh legacy-kex hostkey-changed dns system-users prepush-no-include
-  prepush-no-visudo prepush-uid-taken prepush-home-taken jump-host jump-noforward internal-asset)
+  prepush-no-visudo prepush-uid-taken prepush-home-taken jump-host jump-noforward internal-asset koko)
 SELECTED=("${ALL[@]}")
 [[ $# -eq 0 ]] || SELECTED=("$@")
 

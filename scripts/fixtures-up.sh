@@ -137,16 +137,18 @@ generate_secrets() {
   write_secret admin.password "$(random_password)"
   # The password of the pushed system users that log in by password.
   write_secret system.password "$(random_password)"
+  # A JumpServer user's password on the gateway fixture.
+  write_secret jms.password "$(random_password)"
   # A password that is deliberately nobody's (the wrong-password fixtures).
   local wrong
   wrong="$(random_password)"
-  while grep -qxF -- "$wrong" "$GENERATED/admin.password" "$GENERATED/system.password"; do
+  while grep -qxF -- "$wrong" "$GENERATED/admin.password" "$GENERATED/system.password" "$GENERATED/jms.password"; do
     wrong="$(random_password)"
   done
   write_secret wrong.password "$wrong"
   # Keys: admin's ed25519 and RSA keys, and the system users' key.
   local key bits
-  for key in admin_ed25519 admin_rsa deploy_ed25519; do
+  for key in admin_ed25519 admin_rsa deploy_ed25519 jms_ed25519; do
     if [[ ! -s "$GENERATED/$key" || ! -s "$GENERATED/$key.pub" ]]; then
       rm -f "$GENERATED/$key" "$GENERATED/$key.pub"
       bits=()
@@ -201,11 +203,23 @@ wait_healthy() {
   done
 }
 
+# The gateway fixture runs the fixtures crate's fake-koko, built here for this machine (the
+# image is Debian bookworm like the machines this runs on) and mounted with the secrets.
+build_fake_koko() {
+  command -v cargo >/dev/null 2>&1 || die "cargo is needed to build the gateway fixture (fake-koko)"
+  log "building fake-koko"
+  (cd "$FIXTURES_ROOT" && cargo build --quiet -p fixtures --bin fake-koko)
+  local target_dir="${CARGO_TARGET_DIR:-$FIXTURES_ROOT/target}"
+  mkdir -p "$GENERATED/bin"
+  install -m 0755 "$target_dir/debug/fake-koko" "$GENERATED/bin/fake-koko"
+}
+
 main() {
   ensure_docker
   local base start
   base="$(choose_base_image)"
   generate_secrets
+  build_fake_koko
   log "building $FIXTURE_IMAGE from $base"
   start=$SECONDS
   docker build --quiet --build-arg "BASE_IMAGE=$base" --tag "$FIXTURE_IMAGE" \
