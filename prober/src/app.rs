@@ -13,6 +13,7 @@ use crate::cli::{
 use crate::credentials::{CredentialSpec, Credentials, CredentialsError};
 use crate::inventory;
 use crate::inventory::{InventoryError, InventoryReader};
+use crate::known_hosts::HostKeyPolicy;
 use crate::limits;
 use crate::probe::gateway::DEFAULT_PORT as GATEWAY_PORT;
 use crate::probe::{GatewayTarget, Prober, PushTarget};
@@ -116,6 +117,11 @@ async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
     }
     let inventory = spec.inventory.map(InventoryReader::open).transpose()?;
     let settings = spec.probe.settings();
+    if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
+        return Err(AppError::Usage(
+            "no known_hosts file: HOME is not set; give --known-hosts FILE, or --host-key-check off".into(),
+        ));
+    }
     let prober = Prober::new(&settings).map_err(|e| {
         let file = settings
             .known_hosts
@@ -182,7 +188,8 @@ async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
         while let Some(record) = records.recv().await {
             emit(record, &mut summary)?;
         }
-        summary.lost = dispatcher.await.unwrap_or(0);
+        // A dispatcher that died lost at least the row it was on.
+        summary.lost = dispatcher.await.unwrap_or(1);
     }
     summary.elapsed = started.elapsed();
     progress.finish();

@@ -252,6 +252,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if seconds <= 0.0 || !seconds.is_finite() {
         return Err(format!("{text:?}: must be positive"));
     }
+    // A week is more than any probe stage needs; beyond it the clock arithmetic overflows.
+    if seconds > 7.0 * 86400.0 {
+        return Err(format!("{text:?}: at most a week"));
+    }
     Ok(Duration::from_secs_f64(seconds))
 }
 

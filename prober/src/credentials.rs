@@ -176,7 +176,7 @@ impl Credentials {
             path: path.to_path_buf(),
             message,
         };
-        let spec: FileSpec = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let spec: FileSpec = toml::from_str(&text).map_err(|e| invalid(toml_error(&text, &e)))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut credentials = Credentials::default();
         for (name, gateway) in spec.gateways {
@@ -321,6 +321,21 @@ impl CredentialSpec {
                 public_key,
             },
         }
+    }
+}
+
+/// The parse error with its line and column, but never the offending line itself: it may
+/// hold a password.
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_string(),
     }
 }
 
@@ -475,6 +490,26 @@ mod tests {
         assert_eq!(creds.warnings.len(), 1);
         assert!(creds.warnings[0].contains("readable by other users"));
         assert!(!creds.warnings[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn parse_errors_never_show_the_secret_on_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let typo = write(
+            dir.path(),
+            "t.toml",
+            "[credentials.a]\nusername = \"u\"\npasswrd = \"hunter2-SECRET\"\n",
+        );
+        let err = Credentials::load(&typo).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("passwrd"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let unclosed = write(
+            dir.path(),
+            "u.toml",
+            "[credentials.a]\nusername = \"u\"\npassword = \"hunter2-SECRET\n",
+        );
+        let err = Credentials::load(&unclosed).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

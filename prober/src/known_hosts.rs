@@ -2,7 +2,7 @@
 //! host patterns, `@revoked` keys; new keys appended under accept-new like `ssh` does.
 
 use std::fs::OpenOptions;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -152,8 +152,9 @@ impl KnownHosts {
     pub fn learn(&self, name: &str, key: &PublicKey) -> io::Result<()> {
         let result = self.append_line(name, key);
         match &result {
-            Ok(()) => {
-                self.learned.fetch_add(1, Ordering::Relaxed);
+            Ok(added) => {
+                self.learned
+                    .fetch_add(usize::from(*added), Ordering::Relaxed);
             }
             Err(e) => {
                 self.learn_error
@@ -162,19 +163,34 @@ impl KnownHosts {
                     .get_or_insert_with(|| e.to_string());
             }
         }
-        result
+        result.map(|_| ())
     }
 
-    fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<()> {
+    /// Whether a line was added: another asset of the same host may have learned the key
+    /// while this one waited for the lock.
+    fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<bool> {
         let encoded = key.to_openssh().map_err(io::Error::other)?;
         let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        if self.check(&[name.to_string()], key) == HostKeyStatus::Known {
+            return Ok(false);
+        }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)?;
+        // A hand-edited file may lack its final newline; the new line must not join it.
+        if file.metadata()?.len() > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::End(-1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+        }
         writeln!(file, "{name} {encoded}")?;
         let mut lines = self.lines.write().unwrap_or_else(|e| e.into_inner());
         let number = lines.last().map_or(1, |l| l.number + 1);
@@ -187,7 +203,7 @@ impl KnownHosts {
             revoked: false,
             key: key.clone(),
         });
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -379,6 +395,32 @@ mod tests {
         );
         let reloaded = KnownHosts::load(&path).unwrap();
         assert_eq!(reloaded.check(&[name], &k), HostKeyStatus::Known);
+    }
+
+    #[test]
+    fn learning_after_a_line_without_newline_keeps_both_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        let (old, new) = (key(), key());
+        std::fs::write(&path, format!("old.example {}", old.to_openssh().unwrap())).unwrap();
+        let kh = KnownHosts::load(&path).unwrap();
+        kh.learn("new.example", &new).unwrap();
+        kh.learn("new.example", &new).unwrap();
+        assert_eq!(
+            kh.learned().0,
+            1,
+            "a key known meanwhile is not appended again"
+        );
+        let reloaded = KnownHosts::load(&path).unwrap();
+        assert_eq!(
+            reloaded.check(&["old.example".into()], &old),
+            HostKeyStatus::Known
+        );
+        assert_eq!(
+            reloaded.check(&["new.example".into()], &new),
+            HostKeyStatus::Known
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
     }
 
     #[test]

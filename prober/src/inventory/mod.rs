@@ -177,6 +177,8 @@ fn sniff(head: &[u8]) -> Style {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
+    // A host list's line may carry a comment, with commas in it.
+    let first = first.split('#').next().unwrap_or("").trim();
     let count = |d: char| first.matches(d).count();
     let (delimiter, hits) = [(b',', count(',')), (b';', count(';')), (b'\t', count('\t'))]
         .into_iter()
@@ -342,19 +344,21 @@ impl CsvRow<'_> {
         let host = fields::host(self.get(Field::Host)?.unwrap_or(""))
             .map_err(|reason| (Field::Host, reason))?;
         let mut skip = None;
-        let port = match (self.get(Field::Port)?, self.get(Field::Protocols)?) {
-            (Some(port), _) => fields::port(port).map_err(|r| (Field::Port, r))?,
-            (None, Some(protocols)) => {
-                match fields::ssh_protocol(protocols).map_err(|r| (Field::Protocols, r))? {
-                    SshProtocol::Port(port) => port,
-                    SshProtocol::DefaultPort => 22,
-                    SshProtocol::Absent(list) => {
-                        skip = Some(format!("no SSH protocol (protocols: {list})"));
-                        22
-                    }
-                }
+        // An asset without SSH (RDP, VNC) is skipped whatever its port column says; the
+        // port column, when there is one, is the SSH port.
+        let protocol = match self.get(Field::Protocols)? {
+            Some(protocols) => {
+                fields::ssh_protocol(protocols).map_err(|r| (Field::Protocols, r))?
             }
-            (None, None) => 22,
+            None => SshProtocol::DefaultPort,
+        };
+        if let SshProtocol::Absent(list) = &protocol {
+            skip = Some(format!("no SSH protocol (protocols: {list})"));
+        }
+        let port = match (self.get(Field::Port)?, protocol) {
+            (Some(port), _) => fields::port(port).map_err(|r| (Field::Port, r))?,
+            (None, SshProtocol::Port(port)) => port,
+            (None, _) => 22,
         };
         let active = match self.get(Field::Active)? {
             Some(text) => fields::active(text).map_err(|r| (Field::Active, r))?,

@@ -155,6 +155,27 @@ fn invalid_utf8_in_a_cell_is_one_bad_row() {
 }
 
 #[test]
+fn jumpserver_1_4_rdp_assets_are_skipped_despite_their_port() {
+    let rows =
+        read("IP,Hostname,Protocol,Port\n10.1.0.9,win-1,rdp,3389\n10.1.0.7,app-7,ssh,2222\n");
+    assert_eq!(
+        asset(&rows[0]).skip.as_deref(),
+        Some("no SSH protocol (protocols: rdp)")
+    );
+    assert_eq!(
+        (asset(&rows[1]).port, asset(&rows[1]).skip.as_deref()),
+        (2222, None)
+    );
+}
+
+#[test]
+fn a_host_list_whose_first_line_has_a_comment_with_commas() {
+    let rows = read("10.0.0.1   # web, primary\n10.0.0.2\n");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(asset(&rows[0]).host, "10.0.0.1");
+}
+
+#[test]
 fn plain_host_lists() {
     let rows = read(
         "# bastion targets\n10.0.0.1\nweb.internal:2222  # the web box\n\n[::1]:22\nbad host!\n",

@@ -61,8 +61,19 @@ fn stage_timeout(stage: Stage, limit: Duration) -> Failure {
             "TCP connected but no SSH banner",
         ),
         Stage::Kex | Stage::HostKey => (Category::Timeout, "key exchange did not finish"),
+        Stage::Jump => (
+            Category::JumpTargetUnreachable,
+            "the jump host did not open a channel to the asset",
+        ),
         Stage::Auth => (Category::Timeout, "authentication got no answer"),
-        _ => (Category::Timeout, "the inspection command did not finish"),
+        Stage::Inspect | Stage::SystemUser | Stage::Push => {
+            (Category::Timeout, "the command on the asset did not finish")
+        }
+        Stage::Gateway => (
+            Category::Timeout,
+            "the command through the gateway did not finish",
+        ),
+        Stage::Inventory | Stage::Done => (Category::Timeout, "the probe did not finish"),
     };
     Failure::new(category, stage, format!("{what} within {}", human(limit)))
 }

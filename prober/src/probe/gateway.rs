@@ -4,7 +4,7 @@
 //! tried for that user.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
 use russh::keys::PrivateKeyWithHashAlg;
@@ -28,8 +28,8 @@ pub struct GatewayTarget {
     pub host: String,
     pub port: u16,
     pub credential: Arc<Credential>,
-    /// Set at the first refusal (or failure) of the user: later checks are not tried.
-    stopped: AtomicBool,
+    /// Why later checks are not tried: the gateway check failed, or the user was refused.
+    stopped: Mutex<Option<String>>,
 }
 
 impl GatewayTarget {
@@ -38,12 +38,36 @@ impl GatewayTarget {
             host,
             port,
             credential,
-            stopped: AtomicBool::new(false),
+            stopped: Mutex::new(None),
         }
     }
 
-    fn stop(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
+    fn stop(&self, why: String) {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(why);
+    }
+
+    /// Why to stop when `failure` is the gateway refusing the user.
+    fn refusal(&self, failure: &Failure) -> Option<String> {
+        matches!(
+            failure.category,
+            Category::GatewayKeyNotRegistered | Category::GatewayAuthFailed | Category::GatewayUserLocked
+        )
+        .then(|| {
+            format!(
+                "the gateway refused JumpServer user {}, and every refused attempt counts toward its lockout",
+                self.credential.username
+            )
+        })
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// A direct login's user name; `#` separates when a name holds an `@` (e-mail users).
@@ -88,7 +112,10 @@ impl Prober {
                 ))
             }
             Err(failure) => {
-                target.stop();
+                let why = target
+                    .refusal(&failure)
+                    .unwrap_or_else(|| format!("the gateway check failed ({})", failure.category));
+                target.stop(why);
                 Err(failure)
             }
         };
@@ -103,14 +130,11 @@ impl Prober {
     pub async fn via_gateway(&self, target: &GatewayTarget, asset: &str, account: &str) -> Probed {
         let started = Instant::now();
         let mut obs = Observations::default();
-        let verdict = if target.stopped.load(Ordering::SeqCst) {
+        let verdict = if let Some(why) = target.stopped() {
             Err(Failure::new(
                 Category::Skipped,
                 Stage::Gateway,
-                format!(
-                    "not tried: the gateway check of JumpServer user {} failed, and every refused attempt counts toward its lockout",
-                    target.credential.username
-                ),
+                format!("not tried: {why}"),
             ))
         } else {
             self.direct_command(target, asset, account, &mut obs).await
@@ -132,8 +156,12 @@ impl Prober {
         let login = target.direct_login(account, asset);
         let (session, _) = self
             .gateway_login(target, &login, obs)
-            .await
-            .inspect_err(|_| target.stop())?;
+            .await // Only a refusal counts toward the lockout; a timeout is no reason to stop.
+            .inspect_err(|failure| {
+                if let Some(why) = target.refusal(failure) {
+                    target.stop(why);
+                }
+            })?;
         let ran =
             tokio::time::timeout(self.timeouts.exec, exec::run_script(&session, "id -u", "")).await;
         super::goodbye(session).await;

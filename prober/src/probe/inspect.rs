@@ -136,6 +136,15 @@ pub enum Sudo {
 }
 
 impl Sudo {
+    /// How to run a script as root with this answer, if at all.
+    pub fn root_command(self) -> Option<&'static str> {
+        match self {
+            Sudo::Root => Some("sh -s"),
+            Sudo::NoPassword => Some("sudo -n sh -s"),
+            _ => None,
+        }
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Sudo::Root => "root",
@@ -194,6 +203,14 @@ pub fn judge(report: &Report, obs: &mut Observations) -> Result<String, Failure>
     obs.uid = report.uid;
     obs.python = report.python.clone();
     obs.facts = Some(report.facts.clone());
+    // Without its last line the output may lack python or tmp for no reason of the asset's.
+    if !report.complete {
+        return Err(Failure::new(
+            Category::SshProtocolError,
+            crate::category::Stage::Inspect,
+            "the inspection's output stopped before its end (the connection dropped, or the output was cut)",
+        ));
+    }
     let Some(uid) = report.uid else {
         return Err(Failure::at_home(
             Category::ShellUnavailable,
@@ -201,7 +218,7 @@ pub fn judge(report: &Report, obs: &mut Observations) -> Result<String, Failure>
         ));
     };
     let sudo = sudo_of(report);
-    obs.sudo = Some(sudo.id().to_string());
+    obs.sudo = Some(sudo);
     let user = report.user.clone().unwrap_or_else(|| format!("uid {uid}"));
     let sudo_said = report
         .sudo_out

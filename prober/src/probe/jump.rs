@@ -137,7 +137,16 @@ impl Prober {
         port: u16,
         deadline: &Deadline,
     ) -> Result<JumpStream, Failure> {
-        let connection = self.jump_connection(gateway).await?;
+        // The jump host's own login has its own budget; this asset waits only its own.
+        let connection = tokio::time::timeout(deadline.remaining(), self.jump_connection(gateway))
+            .await
+            .map_err(|_| {
+                Failure::new(
+                    Category::Timeout,
+                    Stage::Jump,
+                    "the jump host connection was not ready in time",
+                )
+            })??;
         let remaining = deadline.remaining();
         let permit = tokio::time::timeout(remaining, connection.channels.clone().acquire_owned())
             .await
@@ -156,7 +165,7 @@ impl Prober {
                 )
             })?;
         let opened = deadline
-            .stage(Stage::Connect, self.timeouts.connect, async {
+            .stage(Stage::Jump, self.timeouts.connect, async {
                 connection
                     .session
                     .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
@@ -176,8 +185,13 @@ impl Prober {
             }),
             Err(failure) => {
                 if connection.session.is_closed() {
-                    // Let the next asset reconnect instead of inheriting a dead session.
-                    *self.jumps.slot(&gateway.name).lock().await = State::Empty;
+                    // Let the next asset reconnect instead of inheriting a dead session,
+                    // unless another asset already did.
+                    let slot = self.jumps.slot(&gateway.name);
+                    let mut state = slot.lock().await;
+                    if matches!(&*state, State::Up(current) if Arc::ptr_eq(current, &connection)) {
+                        *state = State::Empty;
+                    }
                 }
                 Err(failure)
             }

@@ -211,7 +211,8 @@ impl Prober {
             observations: obs,
             duration: started.elapsed(),
         };
-        let system_users = system_users::check(self, target, &admin, session.as_ref()).await;
+        let system_users =
+            system_users::check(self, target, &admin, session.as_ref(), &deadline).await;
         if let Some(session) = session {
             goodbye(session).await;
         }

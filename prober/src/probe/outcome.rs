@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::inspect::Sudo;
 use crate::category::{Category, Stage};
 
 /// The verdict of the first stage that failed.
@@ -44,7 +45,7 @@ pub struct Observations {
     pub host_key_fingerprint: Option<String>,
     pub auth_methods: Option<Vec<String>>,
     pub uid: Option<u32>,
-    pub sudo: Option<String>,
+    pub sudo: Option<Sudo>,
     pub python: Option<String>,
     pub facts: Option<Facts>,
 }

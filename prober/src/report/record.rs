@@ -111,7 +111,7 @@ impl Record {
             host_key_fingerprint: o.host_key_fingerprint,
             auth_methods: o.auth_methods,
             uid: o.uid,
-            sudo: o.sudo,
+            sudo: o.sudo.map(|s| s.id().to_string()),
             python: o.python,
             facts: o.facts,
             duration_ms: probed.duration.as_millis() as u64,

@@ -24,7 +24,7 @@ fn a_healthy_sudo_admin() {
     let message = judge(&r, &mut obs).unwrap();
     assert!(message.contains("as admin with sudo NOPASSWD"), "{message}");
     assert_eq!(obs.uid, Some(1000));
-    assert_eq!(obs.sudo.as_deref(), Some("nopasswd"));
+    assert_eq!(obs.sudo, Some(Sudo::NoPassword));
     let facts = obs.facts.unwrap();
     assert_eq!(facts.os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
     assert_eq!(facts.os_version.as_deref(), Some("12"));
@@ -117,6 +117,13 @@ fn nologin_shell_output_is_shell_unavailable() {
         ..Default::default()
     };
     assert!(parse(&silent).unwrap_err().message.contains("no output"));
+}
+
+#[test]
+fn output_cut_short_is_not_judged_as_missing_python() {
+    let cut = parse(&output(&format!("{MARKER}\nuid=0\nuser=root\n"))).unwrap();
+    let failure = judge(&cut, &mut Observations::default()).unwrap_err();
+    assert_eq!(failure.category, Category::SshProtocolError);
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub struct Request<'a> {
 
 const FUNCTION: &str = r#"d() {
   i=$1 u=$2 want_key=$3 want_sudo=$4
-  p=$(getent passwd "$u") || { echo "$i.exists=0"; return 0; }
+  p=$(getent passwd "$u") || { echo "$i.exists=0"; echo "$i.done=1"; return 0; }
   echo "$i.exists=1"
   echo "$i.passwd=$p"
   home=$(printf '%s\n' "$p" | cut -d: -f6)
@@ -55,6 +55,7 @@ const FUNCTION: &str = r#"d() {
   if [ -n "$want_sudo" ]; then
     sudo -n -l -U "$u" 2>&1 | head -n 40 | sed "s/^/$i.sudo_l=/"
   fi
+  echo "$i.done=1"
 }
 "#;
 
@@ -129,6 +130,9 @@ pub struct Findings {
     pub stats: Vec<PathStat>,
     pub key: Option<String>,
     pub sudo_rules: Vec<String>,
+    /// The user's block ended: output cut short (the output cap, a dropped channel) is
+    /// never judged.
+    pub done: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -202,6 +206,7 @@ fn user_line(f: &mut Findings, field: &str, value: &str) {
         }
         "key" => f.key = Some(value.to_string()),
         "sudo_l" => f.sudo_rules.push(value.to_string()),
+        "done" => f.done = true,
         _ => {}
     }
 }

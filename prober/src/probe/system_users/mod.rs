@@ -13,6 +13,7 @@ pub use diagnose::{Diagnosis, Findings, Login};
 
 use super::deadline::Deadline;
 use super::exec;
+use super::inspect::Sudo;
 use super::outcome::{Failure, Observations};
 use super::session::Session;
 use super::{Probed, Prober, Target};
@@ -41,6 +42,7 @@ pub(super) async fn check(
     target: &Target,
     admin: &Probed,
     admin_session: Option<&Session>,
+    deadline: &Deadline,
 ) -> Vec<SystemUserProbed> {
     let users = &target.system_users;
     if users.is_empty() {
@@ -53,7 +55,7 @@ pub(super) async fn check(
     }
     let mut attempts = Vec::with_capacity(users.len());
     for credential in users {
-        attempts.push(attempt(prober, target, admin, credential).await);
+        attempts.push(attempt(prober, target, admin, credential, deadline).await);
     }
 
     let wanted: Vec<usize> = attempts
@@ -76,7 +78,7 @@ pub(super) async fn check(
                 })
                 .collect();
             let script = diagnose::script(&requests, admin.observations.local_ip);
-            run_diagnosis(prober, session, &admin.observations, &script)
+            run_diagnosis(prober, session, &admin.observations, &script, deadline)
                 .await
                 .map(Some)
         }
@@ -101,12 +103,10 @@ pub(super) async fn check(
                         client_addr: admin.observations.local_ip,
                     };
                     match diagnosis.users.get(&slot) {
-                        Some(findings) => {
+                        Some(findings) if findings.done => {
                             diagnose::judge(&ctx, &attempt.login, findings, diagnosis)
                         }
-                        None => {
-                            undiagnosed(credential, &attempt.login, "the diagnosis was cut short")
-                        }
+                        _ => undiagnosed(credential, &attempt.login, "the diagnosis was cut short"),
                     }
                 }
                 (None, Ok(None)) => judge_without_diagnosis(credential, &attempt.login),
@@ -219,6 +219,7 @@ async fn attempt(
     target: &Target,
     admin: &Probed,
     credential: &Credential,
+    deadline: &Deadline,
 ) -> Attempt {
     let started = Instant::now();
     let mut observations = Observations::default();
@@ -233,7 +234,6 @@ async fn attempt(
             started,
         };
     }
-    let deadline = Deadline::after(prober.timeouts.total);
     let route = target.route(admin.observations.ip);
     let session = match prober
         .login(
@@ -241,7 +241,7 @@ async fn attempt(
             route,
             credential,
             &mut observations,
-            &deadline,
+            deadline,
         )
         .await
     {
@@ -307,24 +307,22 @@ async fn run_diagnosis(
     session: &Session,
     admin: &Observations,
     script: &str,
+    deadline: &Deadline,
 ) -> Result<Diagnosis, String> {
-    let command = match admin.sudo.as_deref() {
-        Some("root") => "sh -s",
-        Some("nopasswd") => "sudo -n sh -s",
-        other => {
-            return Err(format!(
-                "the admin user is not root-equivalent (sudo: {})",
-                other.unwrap_or("unknown")
-            ));
-        }
+    let Some(command) = admin.sudo.and_then(Sudo::root_command) else {
+        let sudo = admin.sudo.map_or("unknown", Sudo::id);
+        return Err(format!(
+            "the admin user is not root-equivalent (sudo: {sudo})"
+        ));
     };
-    let output = tokio::time::timeout(
-        prober.timeouts.exec,
-        exec::run_script(session, command, script),
-    )
-    .await
-    .map_err(|_| "the diagnosis did not finish in time".to_string())?
-    .map_err(|f| f.message)?;
+    let output = deadline
+        .stage(
+            Stage::SystemUser,
+            prober.timeouts.exec,
+            exec::run_script(session, command, script),
+        )
+        .await
+        .map_err(|f| f.message)?;
     diagnose::parse(&String::from_utf8_lossy(&output.stdout)).ok_or_else(|| {
         let said = String::from_utf8_lossy(&output.stderr);
         format!(

@@ -15,7 +15,7 @@ fn credential(username: &str, expect: Expectations) -> Credential {
 const HEALTHY: &str = "0.exists=1\n0.passwd=deploy:x:1500:1500::/home/deploy:/bin/bash\n0.shell_listed=1\n\
     0.groups=deploy\n0.shadow=set:19700:0:99999:7:::\n0.sshd=usepam yes\n0.sshd=strictmodes yes\n\
     0.stat=deploy|deploy|700|directory|/home/deploy\n0.stat=deploy|deploy|700|directory|/home/deploy/.ssh\n\
-    0.stat=deploy|deploy|600|regular file|/home/deploy/.ssh/authorized_keys\n0.key=present\n";
+    0.stat=deploy|deploy|600|regular file|/home/deploy/.ssh/authorized_keys\n0.key=present\n0.done=1\n";
 
 /// The diagnosis output with one user's lines, `edit` applied to them.
 fn diagnosis(edit: impl Fn(&str) -> String, extra: &str) -> Diagnosis {
@@ -67,7 +67,7 @@ fn parses_every_kind_of_line() {
 #[test]
 fn each_cause_is_found() {
     let none = Expectations::default;
-    let missing = parse(&format!("{MARKER}\n0.exists=0\nend\n")).unwrap();
+    let missing = parse(&format!("{MARKER}\n0.exists=0\n0.done=1\nend\n")).unwrap();
     assert_eq!(
         verdict(&missing, refused(), false, none()),
         Category::SystemUserMissing
@@ -275,6 +275,7 @@ fn the_script_quotes_everything_and_runs_under_sh() {
     assert_eq!(d.users[&0].exists, Some(true));
     assert_eq!(d.users[&0].uid, Some(0));
     assert_eq!(d.users[&1].exists, Some(false));
+    assert!(d.users[&0].done && d.users[&1].done);
 }
 
 #[test]
