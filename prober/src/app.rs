@@ -17,6 +17,7 @@ use crate::known_hosts::HostKeyPolicy;
 use crate::limits;
 use crate::probe::gateway::DEFAULT_PORT as GATEWAY_PORT;
 use crate::probe::{GatewayTarget, Prober, PushTarget};
+use crate::quote;
 use crate::report::{self, Record, Summary, progress::Progress};
 use crate::run::{Mode, Run};
 
@@ -67,6 +68,9 @@ pub async fn gateway(args: &GatewayArgs) -> Result<Summary, AppError> {
         password_file: args.password_file.clone(),
         ..Default::default()
     };
+    jms.validate().map_err(|e| {
+        AppError::Usage(format!("--jms-user {}: {e}", quote::shown(&args.jms_user)))
+    })?;
     let jms = jms.resolve("--jms-user", Path::new("."), &mut credentials.warnings);
     let target = Arc::new(GatewayTarget::new(
         host,
@@ -259,12 +263,13 @@ fn simple_spec(simple: &SimpleCredential) -> Result<Option<CredentialSpec>, AppE
         && spec.key.is_none()
         && !spec.agent
     {
-        return Err(CredentialsError::Invalid {
-            path: "--user".into(),
-            message: format!("{user} needs --password-env, --password-file, --key or --agent"),
-        }
-        .into());
+        return Err(AppError::Usage(format!(
+            "--user {} needs --password-env, --password-file, --key or --agent",
+            quote::shown(user)
+        )));
     }
+    spec.validate()
+        .map_err(|e| AppError::Usage(format!("--user {}: {e}", quote::shown(user))))?;
     Ok(Some(spec))
 }
 

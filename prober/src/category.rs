@@ -350,12 +350,6 @@ categories! {
         zh: "某个阶段或整体检测超时（不代表凭据错误）：调大 --timeout 及各阶段超时，或降低 --concurrency。";
 }
 
-impl Category {
-    pub fn is_ok(self) -> bool {
-        self == Category::Ok
-    }
-}
-
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())

@@ -239,7 +239,7 @@ impl Credentials {
 }
 
 impl CredentialSpec {
-    fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.username.trim().is_empty() || self.username.chars().any(char::is_control) {
             return Err("username is empty or has control characters".into());
         }

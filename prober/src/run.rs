@@ -202,11 +202,7 @@ impl Run {
             .iter()
             .map(|name| {
                 let credential = self.credentials.named(name).ok_or_else(|| {
-                    let shown: String = name
-                        .chars()
-                        .take(40)
-                        .flat_map(char::escape_default)
-                        .collect();
+                    let shown = quote::shown(name);
                     format!("unknown credential `{shown}`: not defined in the credentials file")
                 })?;
                 quote::check_user_name(&credential.username)

@@ -70,6 +70,11 @@ async fn usage_errors_exit_2_with_a_clear_message() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("no credentials"), "{}", run.stderr);
 
+    let mut argv = lab.check_args();
+    argv.extend(args(["--user", " ", "--password-env", "X"]));
+    let run = prober(argv).await;
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("username is empty"), "{}", run.stderr);
     let run = prober(["explain", "no_such_category"]).await;
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("unknown category"));

@@ -15,7 +15,7 @@ use super::auth::{names, rsa_hash, signature_name};
 use super::deadline::Deadline;
 use super::outcome::{Failure, Observations};
 use super::session::Session;
-use super::{Probed, Prober, banner, connect, exec};
+use super::{Probed, Prober, authority, banner, exec};
 use crate::category::{Category, Stage};
 use crate::credentials::{Credential, KeyProblem};
 use crate::known_hosts::host_port;
@@ -206,17 +206,9 @@ impl Prober {
     ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
         let deadline = Deadline::after(t.total);
-        let addrs = deadline
-            .stage(Stage::Resolve, t.dns, self.resolver.resolve(&target.host))
+        let (tcp, _) = self
+            .tcp(&target.host, target.port, None, obs, &deadline)
             .await?;
-        let (tcp, ip) = deadline
-            .stage(
-                Stage::Connect,
-                t.connect,
-                connect::connect(&addrs, target.port),
-            )
-            .await?;
-        obs.ip = Some(ip);
         let names = vec![host_port(&target.host, target.port)];
         let mut session = self
             .ssh(tcp, names, obs, &deadline, Some(gateway_banner))
@@ -247,7 +239,7 @@ impl Prober {
             .map_err(|mut failure| {
                 failure.message = format!(
                     "web terminal {}: {}",
-                    host_port(host, port),
+                    authority(host, port),
                     failure.message
                 );
                 Failure {
@@ -271,17 +263,11 @@ impl Prober {
     ) -> Result<String, Failure> {
         let t = &self.timeouts;
         let deadline = Deadline::after(t.total);
-        let addrs = deadline
-            .stage(Stage::Resolve, t.dns, self.resolver.resolve(host))
-            .await?;
-        let (mut tcp, ip) = deadline
-            .stage(Stage::Connect, t.connect, connect::connect(&addrs, port))
-            .await?;
-        obs.ip = Some(ip);
+        let (mut tcp, _) = self.tcp(host, port, None, obs, &deadline).await?;
         let request = format!(
             "GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: cHJvYmVyLXdlYnNvY2tldA==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            host_port(host, port)
+            authority(host, port)
         );
         let status = deadline
             .stage(Stage::Banner, t.banner, async {
@@ -308,7 +294,7 @@ impl Prober {
         if status.split_whitespace().nth(1) == Some("101") {
             Ok(format!(
                 "web terminal {} switched to websocket ({status})",
-                host_port(host, port)
+                authority(host, port)
             ))
         } else {
             Err(Failure::at_home(

@@ -25,6 +25,7 @@ use std::time::Duration;
 use russh::Preferred;
 use russh::client::Config;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 pub use algorithms::Compat;
@@ -277,22 +278,9 @@ impl Prober {
                     .await?
             }
             Route::Direct(known_ip) => {
-                let addrs = match known_ip {
-                    Some(ip) => vec![ip],
-                    None => {
-                        deadline
-                            .stage(Stage::Resolve, t.dns, self.resolver.resolve(&asset.host))
-                            .await?
-                    }
-                };
-                let (tcp, ip) = deadline
-                    .stage(
-                        Stage::Connect,
-                        t.connect,
-                        connect::connect(&addrs, asset.port),
-                    )
+                let (tcp, ip) = self
+                    .tcp(&asset.host, asset.port, known_ip, obs, deadline)
                     .await?;
-                obs.ip = Some(ip);
                 obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
                 let mut names = vec![asset_name];
                 let by_address = host_port(&ip.to_string(), asset.port);
@@ -310,6 +298,31 @@ impl Prober {
             )
             .await?;
         Ok((session, how))
+    }
+
+    /// Stages resolve and connect, recording the address; `known` skips resolving.
+    async fn tcp(
+        &self,
+        host: &str,
+        port: u16,
+        known: Option<IpAddr>,
+        obs: &mut Observations,
+        deadline: &Deadline,
+    ) -> Result<(TcpStream, IpAddr), Failure> {
+        let t = &self.timeouts;
+        let addrs = match known {
+            Some(ip) => vec![ip],
+            None => {
+                deadline
+                    .stage(Stage::Resolve, t.dns, self.resolver.resolve(host))
+                    .await?
+            }
+        };
+        let (tcp, ip) = deadline
+            .stage(Stage::Connect, t.connect, connect::connect(&addrs, port))
+            .await?;
+        obs.ip = Some(ip);
+        Ok((tcp, ip))
     }
 
     /// The banner and key exchange on any stream; `names` are what known_hosts may call
@@ -378,6 +391,15 @@ impl Prober {
 
 fn client_config(preferred: &Preferred, timeouts: Timeouts) -> Arc<Config> {
     algorithms::client_config(preferred.clone(), timeouts.total)
+}
+
+/// `host:port` as URLs and messages write it (`[v6]:port`).
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// Politeness only: the server frees the session at once instead of at its timeout.

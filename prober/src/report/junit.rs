@@ -45,10 +45,7 @@ fn escape(text: &str) -> String {
 
 impl Sink for Junit {
     fn record(&mut self, r: &Record) -> io::Result<()> {
-        let name = match &r.system_user {
-            Some(user) => format!("{} ({user})", r.name),
-            None => r.name.clone(),
-        };
+        let name = r.display_name();
         let mut case = format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
             escape(&format!(

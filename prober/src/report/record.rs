@@ -126,6 +126,14 @@ impl Record {
             )
         }
     }
+    /// How people read the record's subject: a system user's result is `asset (user)`.
+    pub fn display_name(&self) -> String {
+        match &self.system_user {
+            Some(user) => format!("{} ({user})", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// One (asset, system user) result, beside the asset's own.
     pub fn system_user(asset: &Asset, user: SystemUserProbed, lang: Lang) -> Record {
         Record {

@@ -3,6 +3,7 @@ use std::io::{self, Write};
 
 use super::{Record, Sink, Summary};
 use crate::category::{Category, Lang};
+use crate::probe::authority;
 
 /// Fixed-width columns: rows are printed as assets finish, before widths could be known.
 pub struct Table {
@@ -45,26 +46,17 @@ fn cell(text: &str, width: usize) -> String {
     }
 }
 
-/// A system user's result reads as `asset (user)`.
-fn display_name(r: &Record) -> String {
-    match &r.system_user {
-        Some(user) => format!("{} ({user})", r.name),
-        None => r.name.clone(),
-    }
-}
-
 impl Sink for Table {
     fn record(&mut self, r: &Record) -> io::Result<()> {
         self.seen.insert(r.category);
         let address = match r.port {
-            Some(port) if r.host.contains(':') => format!("[{}]:{port}", r.host),
-            Some(port) => format!("{}:{port}", r.host),
+            Some(port) => authority(&r.host, port),
             None => r.host.clone(),
         };
         writeln!(
             self.out,
             "{:<NAME$} {:<ADDRESS$} {:<CATEGORY$} {}",
-            cell(&display_name(r), NAME),
+            cell(&r.display_name(), NAME),
             cell(&address, ADDRESS),
             r.category.id(),
             cell(&r.message, 400)

@@ -19,11 +19,6 @@ use crate::quote;
 
 pub const MARKER: &str = "prober-diagnose 1";
 
-/// One user to diagnose.
-pub struct Request<'a> {
-    pub credential: &'a Credential,
-}
-
 const FUNCTION: &str = r#"d() {
   i=$1 u=$2 want_key=$3 want_sudo=$4
   p=$(getent passwd "$u") || { echo "$i.exists=0"; echo "$i.done=1"; return 0; }
@@ -59,9 +54,9 @@ const FUNCTION: &str = r#"d() {
 }
 "#;
 
-/// The script for these users. Every value from the inventory or credentials is
+/// The script for these users' credentials. Every value from the inventory or credentials is
 /// validated beforehand and single-quoted here.
-pub fn script(requests: &[Request<'_>], client_addr: Option<IpAddr>) -> String {
+pub fn script(users: &[&Credential], client_addr: Option<IpAddr>) -> String {
     let addr = client_addr
         .map(|a| a.to_string())
         .unwrap_or_else(|| "0.0.0.0".into());
@@ -77,12 +72,12 @@ pub fn script(requests: &[Request<'_>], client_addr: Option<IpAddr>) -> String {
         quote::sh(&addr),
         quote::sh(&addr)
     );
-    if requests.iter().any(|r| r.credential.expect.sudo.is_some()) {
+    if users.iter().any(|c| c.expect.sudo.is_some()) {
         script.push_str("out=$(visudo -c 2>&1); echo \"visudo_rc=$?\"; printf '%s\\n' \"$out\" | head -n 20 | sed 's/^/visudo=/'\n");
     }
     script.push_str(FUNCTION);
-    for (i, request) in requests.iter().enumerate() {
-        let expect = &request.credential.expect;
+    for (i, credential) in users.iter().enumerate() {
+        let expect = &credential.expect;
         let key = match &expect.public_key {
             Some(Ok(key)) => key.public_key_base64(),
             _ => String::new(),
@@ -90,7 +85,7 @@ pub fn script(requests: &[Request<'_>], client_addr: Option<IpAddr>) -> String {
         let _ = writeln!(
             script,
             "d {i} {} {} {}",
-            quote::sh(&request.credential.username),
+            quote::sh(&credential.username),
             quote::sh(&key),
             quote::sh(expect.sudo.as_deref().unwrap_or(""))
         );

@@ -71,13 +71,8 @@ pub(super) async fn check(
             verdict_id(admin)
         )),
         (false, Some(session)) => {
-            let requests: Vec<diagnose::Request> = wanted
-                .iter()
-                .map(|&i| diagnose::Request {
-                    credential: &users[i],
-                })
-                .collect();
-            let script = diagnose::script(&requests, admin.observations.local_ip);
+            let asked: Vec<&Credential> = wanted.iter().map(|&i| users[i].as_ref()).collect();
+            let script = diagnose::script(&asked, admin.observations.local_ip);
             run_diagnosis(prober, session, &admin.observations, &script, deadline)
                 .await
                 .map(Some)

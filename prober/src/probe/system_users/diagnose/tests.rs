@@ -259,7 +259,7 @@ fn the_script_quotes_everything_and_runs_under_sh() {
         credential("root", hostile_sudo),
         credential("prober-no-such-user", Expectations::default()),
     ];
-    let requests: Vec<Request> = users.iter().map(|c| Request { credential: c }).collect();
+    let requests: Vec<&Credential> = users.iter().collect();
     let script = script(&requests, Some("127.0.0.1".parse().unwrap()));
     assert!(
         script.contains(r"d 0 'root' '' '/bin/echo '\''; reboot; '\'''"),
