@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the fixture lab: removes every container, the prober-lab network and anonymous volumes.
+# Stops the fixture lab: removes every container, the prober-lab and prober-internal networks,
+# anonymous volumes, and the unreachable route fixtures-up.sh added for the internal network.
 #
 #   scripts/fixtures-down.sh [--images]
 #
@@ -32,11 +33,15 @@ if [[ -n "$leftover" ]]; then
   # shellcheck disable=SC2086 # one id per word
   docker rm -f $leftover >/dev/null
 fi
-if docker network inspect "$LAB_NETWORK" >/dev/null 2>&1; then
-  log "removing leftover network $LAB_NETWORK"
-  docker network rm "$LAB_NETWORK" >/dev/null
+for network in "$LAB_NETWORK" "$INTERNAL_NETWORK"; do
+  if docker network inspect "$network" >/dev/null 2>&1; then
+    log "removing leftover network $network"
+    docker network rm "$network" >/dev/null
+  fi
+done
+if ip route show type unreachable 2>/dev/null | grep -q "^unreachable $INTERNAL_SUBNET"; then
+  ip route del unreachable "$INTERNAL_SUBNET" 2>/dev/null || log "could not remove the unreachable route to $INTERNAL_SUBNET"
 fi
-
 if ((remove_images)); then
   for image in "$FIXTURE_IMAGE" "$LOCAL_BASE_IMAGE"; do
     if docker image inspect "$image" >/dev/null 2>&1; then

@@ -15,9 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib-fixtures.sh"
 
 GENERATED="$FIXTURES_ROOT/fixtures/generated"
 HEALTH_TIMEOUT="${PROBER_FIXTURE_TIMEOUT:-180}"
-# Everything the fixture image needs; keep in sync with fixtures/containers/Dockerfile.
-BASE_PACKAGES=(openssh-server openssh-client sudo passwd python3 nftables iproute2 dnsmasq-base procps netbase)
-
+# Everything the fixture image needs (the Dockerfile installs the same list).
+mapfile -t BASE_PACKAGES <"$FIXTURES_ROOT/fixtures/containers/packages.txt"
 # apt-get install is only attempted as root on Debian.
 can_apt_install() { [[ "$(id -u)" == 0 && -r /etc/debian_version ]]; }
 
@@ -50,7 +49,7 @@ ensure_docker() {
   log "compose command: $COMPOSE_NAME"
 }
 
-# --- 3. base image ----------------------------------------------------------------------------
+# --- 2. base image ----------------------------------------------------------------------------
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # The machine's own Debian bookworm apt sources, as one-line "deb URI SUITE COMPONENT" entries.
@@ -115,7 +114,7 @@ choose_base_image() {
   fi
 }
 
-# --- 4. secrets -------------------------------------------------------------------------------
+# --- 3. secrets -------------------------------------------------------------------------------
 random_password() { # 20 random letters and digits
   local chars
   chars="$(head -c 48 /dev/urandom | base64 -w 0 | tr -dc 'A-Za-z0-9')"
@@ -165,7 +164,7 @@ generate_secrets() {
   fi
 }
 
-# --- 7. wait for health -----------------------------------------------------------------------
+# --- 5. wait for health -----------------------------------------------------------------------
 service_states() { # prints "name status health" per container of the project
   local ids # all of the project's containers, running or not (compose v2's `ps` hides stopped ones)
   ids="$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT")"
@@ -203,6 +202,7 @@ wait_healthy() {
   done
 }
 
+# --- 4. the gateway fixture's program ---------------------------------------------------------
 # The gateway fixture runs the fixtures crate's fake-koko, built here for this machine (the
 # image is Debian bookworm like the machines this runs on) and mounted with the secrets.
 build_fake_koko() {
@@ -212,6 +212,18 @@ build_fake_koko() {
   local target_dir="${CARGO_TARGET_DIR:-$FIXTURES_ROOT/target}"
   mkdir -p "$GENERATED/bin"
   install -m 0755 "$target_dir/debug/fake-koko" "$GENERATED/bin/fake-koko"
+}
+
+# --- 6. the internal network, unreachable from here ----------------------------------------
+# This machine has no address on the internal network, so a stray direct probe of it would
+# follow the default route off the machine: an unreachable route makes it fail here instead.
+block_internal_network() {
+  if [[ "$(id -u)" == 0 ]] && command -v ip >/dev/null 2>&1; then
+    ip route replace unreachable "$INTERNAL_SUBNET"
+    log "route to $INTERNAL_SUBNET: unreachable"
+  else
+    log "not root: no unreachable route for $INTERNAL_SUBNET (a direct probe of it would leave this machine)"
+  fi
 }
 
 main() {
@@ -228,7 +240,10 @@ main() {
   docker image prune --force --filter label=org.prober.fixture=image >/dev/null
   log "image built in $((SECONDS - start))s"
   start=$SECONDS
-  compose up -d --remove-orphans
+  # Fresh containers every time: no state (the gateway's lockout counts, learned host keys)
+  # carries over from an earlier run.
+  compose up -d --remove-orphans --force-recreate
+  block_internal_network
   wait_healthy
   log "fixtures up in $((SECONDS - start))s (compose project '$COMPOSE_PROJECT', network $LAB_NETWORK)"
 }

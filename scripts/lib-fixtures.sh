@@ -10,7 +10,9 @@ FIXTURE_IMAGE="prober-fixture:latest"
 LOCAL_BASE_IMAGE="prober-fixture-base:bookworm"
 UPSTREAM_BASE_IMAGE="debian:bookworm-slim"
 LAB_NETWORK="prober-lab"
-
+# The network only the jump hosts and the gateway reach (see docker-compose.yml).
+INTERNAL_NETWORK="prober-internal"
+INTERNAL_SUBNET="172.29.78.0/24"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 

@@ -118,20 +118,12 @@ pub async fn probe_lab(
     scenarios: &[fixtures::lab::Scenario],
     extra: &[&str],
 ) -> (fixtures::lab::Lab, Run) {
-    probe_lab_with_env(scenarios, extra, &[]).await
-}
-
-pub async fn probe_lab_with_env(
-    scenarios: &[fixtures::lab::Scenario],
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> (fixtures::lab::Lab, Run) {
     let lab = fixtures::lab::Lab::start(scenarios)
         .await
         .expect("lab starts");
     let mut argv = lab.check_args();
     argv.extend(args(["--format", "jsonl", "--quiet"]));
     argv.extend(args(extra));
-    let run = prober_with_env(argv, env).await;
+    let run = prober(argv).await;
     (lab, run)
 }

@@ -2,8 +2,8 @@
 //! binary against fake servers on loopback, asserting the category and the fields that
 //! explain it.
 
-use fixtures::lab::{KEY_PASSPHRASE, Scenario};
-use prober_tests::{probe_lab, probe_lab_with_env};
+use fixtures::lab::{DEPLOY_UID, KEY_PASSPHRASE, Scenario};
+use prober_tests::probe_lab;
 use serde_json::{Value, json};
 
 /// Probes one scenario and returns its record, after checking it got `expected`.
@@ -270,9 +270,10 @@ async fn credential_problems() {
 
 #[tokio::test]
 async fn an_encrypted_key_with_its_passphrase_logs_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let (lab, _) = probe_lab(&[Scenario::OkSudo], &[]).await;
-    let inventory = dir.path().join("inv.csv");
+    let lab = fixtures::lab::Lab::start(&[Scenario::OkSudo])
+        .await
+        .unwrap();
+    let inventory = lab.dir().join("inv.csv");
     let row = &lab.rows()[0];
     std::fs::write(
         &inventory,
@@ -282,8 +283,7 @@ async fn an_encrypted_key_with_its_passphrase_logs_in() {
         ),
     )
     .unwrap();
-    let mut argv = lab.check_args();
-    argv[1] = inventory.into();
+    let mut argv = lab.check_args_for(&inventory);
     argv.extend(prober_tests::args(["--format", "jsonl", "--quiet"]));
     let run =
         prober_tests::prober_with_env(argv, &[("PROBER_LAB_KEY_PASSPHRASE", KEY_PASSPHRASE)]).await;
@@ -302,7 +302,7 @@ async fn inspection_verdicts() {
         Scenario::TmpReadonly,
         Scenario::ExecHang,
     ];
-    let (_lab, run) = probe_lab_with_env(&scenarios, &[], &[]).await;
+    let (_lab, run) = probe_lab(&scenarios, &[]).await;
     for scenario in scenarios {
         let r = run.record(scenario.name());
         assert_eq!(r["category"], scenario.expected(), "{r:#}");
@@ -355,7 +355,10 @@ async fn system_users_get_a_result_each_beside_the_asset() {
     assert_eq!(deploy["category"], "ok", "{deploy:#}");
     assert_eq!(deploy["name"], "with-system-users");
     assert!(
-        deploy["message"].as_str().unwrap().contains("uid 1500"),
+        deploy["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("uid {DEPLOY_UID}")),
         "{deploy:#}"
     );
     let wrong = records
@@ -415,8 +418,7 @@ async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap
         ));
     }
     std::fs::write(&inventory, text).unwrap();
-    let mut argv = lab.check_args();
-    argv[1] = inventory.into();
+    let mut argv = lab.check_args_for(&inventory);
     argv.extend(prober_tests::args([
         "--format",
         "jsonl",
@@ -426,7 +428,7 @@ async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap
     let run = prober_tests::prober(argv).await;
     assert_eq!(run.status, 0, "{}", run.stdout);
     assert_eq!(run.records().len(), 12);
-    let stats = lab.gateway_stats(&row.gateway).unwrap();
+    let stats = lab.stats(&row.gateway);
     assert_eq!(
         stats.connections.load(Ordering::SeqCst),
         1,

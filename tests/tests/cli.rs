@@ -10,10 +10,6 @@ async fn lab() -> Lab {
     Lab::start(&[Scenario::OkRoot]).await.unwrap()
 }
 
-fn ok_root_port(lab: &Lab) -> String {
-    lab.rows()[0].port.clone()
-}
-
 #[tokio::test]
 async fn usage_errors_exit_2_with_a_clear_message() {
     let lab = lab().await;
@@ -83,7 +79,7 @@ async fn usage_errors_exit_2_with_a_clear_message() {
 #[tokio::test]
 async fn bad_rows_are_reported_and_the_rest_still_probed() {
     let lab = lab().await;
-    let port = ok_root_port(&lab);
+    let port = lab.port(Scenario::OkRoot);
     let inventory = lab.dir().join("mixed.csv");
     std::fs::write(
         &inventory,
@@ -101,8 +97,7 @@ async fn bad_rows_are_reported_and_the_rest_still_probed() {
         ),
     )
     .unwrap();
-    let mut argv = lab.check_args();
-    argv[1] = inventory.into();
+    let mut argv = lab.check_args_for(&inventory);
     argv.extend(args(["--format", "jsonl", "--quiet"]));
     let run = prober(argv).await;
     assert_eq!(run.status, 1);
@@ -127,6 +122,18 @@ async fn bad_rows_are_reported_and_the_rest_still_probed() {
     }
     assert_eq!(run.record("good")["category"], "ok");
     assert_eq!(run.record("good-again")["category"], "ok");
+    assert_eq!(
+        connections(&lab),
+        2,
+        "only the good rows reached the server"
+    );
+}
+
+/// Connections the lab's ok-root server accepted.
+fn connections(lab: &Lab) -> usize {
+    lab.stats(Scenario::OkRoot.name())
+        .connections
+        .load(std::sync::atomic::Ordering::SeqCst)
 }
 
 #[tokio::test]
@@ -135,7 +142,7 @@ async fn simple_mode_with_a_plain_host_list_and_secrets_from_env_or_file() {
     let list = lab.dir().join("hosts.txt");
     std::fs::write(
         &list,
-        format!("# targets\n127.0.0.1:{}\n", ok_root_port(&lab)),
+        format!("# targets\n127.0.0.1:{}\n", lab.port(Scenario::OkRoot)),
     )
     .unwrap();
     let password = std::fs::read_to_string(lab.dir().join("secrets/root.password")).unwrap();
@@ -173,7 +180,7 @@ async fn simple_mode_with_a_plain_host_list_and_secrets_from_env_or_file() {
 #[tokio::test]
 async fn jumpserver_exports_map_admin_users_to_credentials() {
     let lab = lab().await;
-    let port = ok_root_port(&lab);
+    let port = lab.port(Scenario::OkRoot);
     let v1 = lab.dir().join("jumpserver-1.4.csv");
     std::fs::write(
         &v1,
@@ -184,8 +191,7 @@ async fn jumpserver_exports_map_admin_users_to_credentials() {
         ),
     )
     .unwrap();
-    let mut argv = lab.check_args();
-    argv[1] = v1.into();
+    let mut argv = lab.check_args_for(&v1);
     argv.extend(args(["--format", "jsonl", "--quiet"]));
     let run = prober(argv).await;
     assert_eq!(run.record("数据库-1")["category"], "ok", "{}", run.stdout);
@@ -327,7 +333,7 @@ async fn agent_keys_log_in() {
     let lab = Lab::start(&[Scenario::OkSudo]).await.unwrap();
     let agent = start_agent(lab.dir(), &lab.dir().join("secrets/admin_ed25519"));
     let list = lab.dir().join("hosts.txt");
-    std::fs::write(&list, format!("127.0.0.1:{}\n", ok_root_port(&lab))).unwrap();
+    std::fs::write(&list, format!("127.0.0.1:{}\n", lab.port(Scenario::OkSudo))).unwrap();
     let argv = args([
         "check".as_ref(),
         list.as_os_str(),
@@ -355,7 +361,7 @@ async fn agent_keys_log_in() {
 #[tokio::test]
 async fn hostile_system_user_names_are_refused_before_any_connection() {
     let lab = lab().await;
-    let port = ok_root_port(&lab);
+    let port = lab.port(Scenario::OkRoot);
     let credentials = lab.dir().join("hostile.toml");
     let long = "a".repeat(200);
     std::fs::write(
@@ -383,8 +389,7 @@ async fn hostile_system_user_names_are_refused_before_any_connection() {
         ),
     )
     .unwrap();
-    let mut argv = lab.check_args();
-    argv[1] = inventory.into();
+    let mut argv = lab.check_args_for(&inventory);
     argv.extend(args([
         "--credentials".as_ref(),
         credentials.as_os_str(),
@@ -407,6 +412,7 @@ async fn hostile_system_user_names_are_refused_before_any_connection() {
             "{r:#}"
         );
     }
+    assert_eq!(connections(&lab), 0, "no row reached the server");
     assert!(
         run.record("by-semicolon")["message"]
             .as_str()

@@ -1,6 +1,7 @@
 //! `prober gateway` against the fake JumpServer gateway and a fake asset, all on loopback.
 
 use fixtures::gateway::lab::GatewayLab;
+use fixtures::lab::DEPLOY_UID;
 use prober_tests::{Run, args, prober_with_env};
 
 /// `prober gateway` against the lab's gateway on `gateway_port`; with the inventory.
@@ -55,7 +56,7 @@ async fn the_gateway_its_web_terminal_and_every_asset_through_it() {
         (Some("ok"), Some("gw-deploy")),
         "{web:#}"
     );
-    assert_eq!(web["uid"], 1500);
+    assert_eq!(web["uid"], DEPLOY_UID);
     assert_eq!(category(&run, "ghost"), "gateway_asset_not_found");
     assert_eq!(category(&run, "twin"), "gateway_asset_ambiguous");
     assert_eq!(category(&run, "private"), "gateway_permission_denied");
@@ -151,11 +152,12 @@ async fn wrong_port_password_and_locked_users() {
     assert_eq!(carol["category"], "gateway_user_locked", "{carol:#}");
     assert!(carol["message"].as_str().unwrap().contains("locked"));
 
-    let refusing = fixtures::tcp::refusing().port().to_string();
+    let refusing = fixtures::tcp::refusing();
+    let ws = refusing.addr.port().to_string();
     let run = gateway(
         &lab,
         lab.ssh_port,
-        &["--jms-user", "alice", "--key", &key, "--ws-port", &refusing],
+        &["--jms-user", "alice", "--key", &key, "--ws-port", &ws],
         false,
     )
     .await;

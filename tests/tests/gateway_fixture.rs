@@ -5,6 +5,7 @@
 use std::process::Command;
 
 use fixtures::gateway::lab::GatewayLab;
+use fixtures::lab::DEPLOY_UID;
 
 /// `ssh -p PORT -i KEY LOGIN@127.0.0.1 COMMAND` with only that key offered; `verbose`
 /// makes ssh report the server's software version.
@@ -56,13 +57,14 @@ async fn with_lab(check: impl FnOnce(&GatewayLab) + Send + 'static) -> GatewayLa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssh_direct_login_runs_the_command_on_the_asset() {
-    with_lab(|lab| {
+    let uid = DEPLOY_UID.to_string();
+    with_lab(move |lab| {
         let (status, out) = ssh(lab, "jms", "alice@deploy@web", "id -u", false);
-        assert_eq!((status, out.trim()), (0, "1500"), "{out}");
+        assert_eq!((status, out.trim()), (0, uid.as_str()), "{out}");
         let (status, out) = ssh(lab, "jms", "alice#deploy#web", "id -u", false);
         assert_eq!(
             (status, out.trim()),
-            (0, "1500"),
+            (0, uid.as_str()),
             "with # separators: {out}"
         );
         let (_, out) = ssh(lab, "jms", "alice@deploy@web", "true", true);
@@ -74,11 +76,11 @@ async fn openssh_direct_login_runs_the_command_on_the_asset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn koko_texts_for_unknown_ambiguous_and_unpermitted_targets() {
     with_lab(|lab| {
-        let (status, out) = ssh(lab, "jms", "alice@deploy@10.99.0.9", "id -u", false);
+        let (status, out) = ssh(lab, "jms", "alice@deploy@127.99.0.9", "id -u", false);
         assert_eq!(status, 1);
         assert!(out.contains("match asset failed: No found asset"), "{out}");
-        let (_, out) = ssh(lab, "jms", "alice@deploy@10.99.0.1", "id -u", false);
-        assert!(out.contains("Must be unique asset for 10.99.0.1"), "{out}");
+        let (_, out) = ssh(lab, "jms", "alice@deploy@127.99.0.1", "id -u", false);
+        assert!(out.contains("Must be unique asset for 127.99.0.1"), "{out}");
         let (_, out) = ssh(lab, "jms", "alice@deploy@private", "id -u", false);
         assert!(out.contains("Must be unique account for deploy"), "{out}");
     })
@@ -102,8 +104,16 @@ async fn unregistered_keys_are_refused_and_failures_lock_the_user() {
             status, 255,
             "after 3 failures even the right key is refused: {out}"
         );
-        let (status, _) = ssh(lab, "jms", "carol@deploy@web", "id -u", false);
+        assert!(
+            out.contains("Permission denied (keyboard-interactive)"),
+            "{out}"
+        );
+        let (status, out) = ssh(lab, "jms", "carol@deploy@web", "id -u", false);
         assert_eq!(status, 255, "carol is locked");
+        assert!(
+            out.contains("Permission denied (keyboard-interactive)"),
+            "locked users are left only keyboard-interactive, which says why: {out}"
+        );
     })
     .await;
     assert!(lab.gateway.failures("alice") >= 3);
