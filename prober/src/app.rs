@@ -72,19 +72,15 @@ pub async fn gateway(args: &GatewayArgs) -> Result<Summary, AppError> {
         AppError::Usage(format!("--jms-user {}: {e}", quote::shown(&args.jms_user)))
     })?;
     let jms = jms.resolve("--jms-user", Path::new("."), &mut credentials.warnings);
-    let target = Arc::new(GatewayTarget::new(
-        host,
-        port.unwrap_or(GATEWAY_PORT),
-        Arc::new(jms),
-    ));
+    let target = GatewayTarget::new(host, port.unwrap_or(GATEWAY_PORT), Arc::new(jms));
     let spec = Spec {
         inventory: args.inventory.as_deref(),
         probe: &args.probe,
         output: &args.output,
         credentials,
-        mode: Mode::Gateway(target.clone()),
+        mode: Mode::Gateway(Arc::new(target)),
         command: "prober gateway",
-        gateway: Some((target, args.ws_port)),
+        ws_port: args.ws_port,
     };
     run(spec).await
 }
@@ -97,8 +93,8 @@ struct Spec<'a> {
     credentials: Credentials,
     mode: Mode,
     command: &'a str,
-    /// Checks of the gateway itself, reported before the inventory.
-    gateway: Option<(Arc<GatewayTarget>, Option<u16>)>,
+    /// The gateway's web terminal port, checked after the gateway itself.
+    ws_port: Option<u16>,
 }
 
 impl<'a> Spec<'a> {
@@ -110,7 +106,7 @@ impl<'a> Spec<'a> {
             credentials,
             mode,
             command,
-            gateway: None,
+            ws_port: None,
         }
     }
 }
@@ -165,16 +161,17 @@ async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
         Ok(())
     };
 
-    if let Some((gateway, ws_port)) = &spec.gateway {
+    // The gateway itself comes before the assets behind it.
+    if let Mode::Gateway(gateway) = &spec.mode {
         let probed = prober.gateway_itself(gateway).await;
         emit(
             Record::about("gateway", &gateway.host, gateway.port, probed, output.lang),
             &mut summary,
         )?;
-        if let Some(port) = ws_port {
-            let probed = prober.web_terminal(&gateway.host, *port).await;
+        if let Some(port) = spec.ws_port {
+            let probed = prober.web_terminal(&gateway.host, port).await;
             emit(
-                Record::about("web terminal", &gateway.host, *port, probed, output.lang),
+                Record::about("web terminal", &gateway.host, port, probed, output.lang),
                 &mut summary,
             )?;
         }

@@ -68,6 +68,11 @@ impl Credential {
     pub fn can_log_in(&self) -> bool {
         self.password.is_some() || self.key.is_some() || self.agent
     }
+
+    /// Whether a password is its only way in: what a refused login then says differs.
+    pub fn password_only(&self) -> bool {
+        self.password.is_some() && self.key.is_none() && !self.agent
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::category::Lang;
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, InventoryReader};
-use crate::probe::{GatewayTarget, Probed, Prober, PushTarget, SystemUserProbed, Target};
+use crate::probe::{GatewayTarget, Prober, PushTarget, SystemUserProbed, Target};
 use crate::quote;
 use crate::report::Record;
 
@@ -48,12 +48,11 @@ async fn through_gateway(
     }
     let mut records = Vec::with_capacity(target.system_users.len());
     for user in &target.system_users {
-        let probed: Probed = prober
+        let probed = prober
             .via_gateway(gateway, &asset.host, &user.username)
             .await;
         let result = SystemUserProbed {
             credential: user.name.clone(),
-            username: user.username.clone(),
             probed,
         };
         records.push(Record::system_user(asset, result, lang));

@@ -38,9 +38,9 @@ impl Attempt {
 }
 
 /// What one attempt gave: the server's answer, and how we authenticated if it worked.
-struct Tried {
-    result: AuthResult,
-    how: String,
+pub(super) struct Tried {
+    pub result: AuthResult,
+    pub how: String,
 }
 
 /// Logs in; on success returns how (e.g. "publickey rsa-sha2-512").
@@ -115,12 +115,7 @@ fn attempts(credential: &Credential) -> Result<Vec<Attempt>, Failure> {
     let mut attempts = Vec::new();
     match &credential.key {
         Some(Ok(key)) => attempts.push(Attempt::Key(key.clone())),
-        Some(Err(KeyProblem::Unreadable(m))) => {
-            return Err(Failure::at_home(Category::KeyUnreadable, m.clone()));
-        }
-        Some(Err(KeyProblem::PassphraseRequired(m))) => {
-            return Err(Failure::at_home(Category::KeyPassphraseRequired, m.clone()));
-        }
+        Some(Err(problem)) => return Err(key_problem(problem)),
         None => {}
     }
     if credential.agent {
@@ -128,15 +123,28 @@ fn attempts(credential: &Credential) -> Result<Vec<Attempt>, Failure> {
     }
     match &credential.password {
         Some(Ok(secret)) => attempts.push(Attempt::Password(secret.clone())),
-        Some(Err(problem)) => {
-            return Err(Failure::at_home(
-                Category::CredentialUnavailable,
-                format!("credential `{}`: {problem}", credential.name),
-            ));
-        }
+        Some(Err(problem)) => return Err(password_problem(credential, problem)),
         None => {}
     }
     Ok(attempts)
+}
+
+/// A private key that cannot be used, as its category.
+pub(super) fn key_problem(problem: &KeyProblem) -> Failure {
+    match problem {
+        KeyProblem::Unreadable(m) => Failure::at_home(Category::KeyUnreadable, m.clone()),
+        KeyProblem::PassphraseRequired(m) => {
+            Failure::at_home(Category::KeyPassphraseRequired, m.clone())
+        }
+    }
+}
+
+/// A password that could not be read (an unset variable, an unreadable file).
+pub(super) fn password_problem(credential: &Credential, problem: &str) -> Failure {
+    Failure::at_home(
+        Category::CredentialUnavailable,
+        format!("credential `{}`: {problem}", credential.name),
+    )
 }
 
 async fn run(
@@ -175,7 +183,7 @@ pub(super) fn signature_name(key: &PublicKey, hash: Option<HashAlg>) -> String {
     }
 }
 
-async fn with_key(
+pub(super) async fn with_key(
     session: &mut Session,
     user: &str,
     key: Arc<PrivateKey>,
@@ -189,7 +197,7 @@ async fn with_key(
     Ok(Tried { result, how })
 }
 
-async fn with_password(
+pub(super) async fn with_password(
     session: &mut Session,
     user: &str,
     secret: &Secret,
@@ -324,7 +332,7 @@ pub(super) fn names(methods: &MethodSet) -> Vec<String> {
     methods.iter().map(String::from).collect()
 }
 
-fn protocol(error: russh::Error) -> Failure {
+pub(super) fn protocol(error: russh::Error) -> Failure {
     Failure::new(
         Category::SshProtocolError,
         Stage::Auth,

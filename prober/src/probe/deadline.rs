@@ -35,7 +35,7 @@ impl Deadline {
         limit: Duration,
         work: impl Future<Output = Result<T, Failure>>,
     ) -> Result<T, Failure> {
-        let remaining = self.end.saturating_duration_since(Instant::now());
+        let remaining = self.remaining();
         let deadline_first = remaining < limit;
         match tokio::time::timeout(limit.min(remaining), work).await {
             Ok(result) => result,
@@ -49,6 +49,28 @@ impl Deadline {
             )),
             Err(_) => Err(stage_timeout(stage, limit)),
         }
+    }
+
+    /// Waits, for whatever the deadline leaves, on something with no limit of its own
+    /// (a connection another asset is making, a free slot).
+    pub async fn wait<T>(
+        &self,
+        stage: Stage,
+        what: &str,
+        work: impl Future<Output = T>,
+    ) -> Result<T, Failure> {
+        tokio::time::timeout(self.remaining(), work)
+            .await
+            .map_err(|_| {
+                Failure::new(
+                    Category::Timeout,
+                    stage,
+                    format!(
+                        "{what} within the per-asset deadline ({})",
+                        human(self.total)
+                    ),
+                )
+            })
     }
 }
 

@@ -12,6 +12,12 @@ use crate::category::{Category, Stage};
 /// Output beyond this is dropped; the inspection prints a few hundred bytes.
 const OUTPUT_CAP: usize = 64 * 1024;
 
+/// How every script run as root starts: messages in English, where the parsers expect
+/// them, and a PATH that finds the admin tools (useradd, visudo, sshd) whatever the
+/// login's PATH was.
+pub const ROOT_PREAMBLE: &str = "LC_ALL=C; export LC_ALL\n\
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n";
+
 #[derive(Debug, Default)]
 pub struct Output {
     pub stdout: Vec<u8>,

@@ -7,17 +7,16 @@ use std::sync::Arc;
 use std::sync::Mutex;
 
 use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
-use russh::keys::PrivateKeyWithHashAlg;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::time::Instant;
 
-use super::auth::{names, rsa_hash, signature_name};
+use super::auth::{key_problem, names, password_problem, protocol, with_key, with_password};
 use super::deadline::Deadline;
 use super::outcome::{Failure, Observations};
 use super::session::Session;
 use super::{Probed, Prober, authority, banner, exec};
 use crate::category::{Category, Stage};
-use crate::credentials::{Credential, KeyProblem};
+use crate::credentials::Credential;
 use crate::known_hosts::host_port;
 
 pub const DEFAULT_PORT: u16 = 2222;
@@ -103,7 +102,8 @@ impl Prober {
         let started = Instant::now();
         let mut obs = Observations::default();
         let user = target.credential.username.clone();
-        let verdict = match self.gateway_login(target, &user, &mut obs).await {
+        let deadline = Deadline::after(self.timeouts.total);
+        let verdict = match self.gateway_login(target, &user, &mut obs, &deadline).await {
             Ok((session, how)) => {
                 super::goodbye(session).await;
                 Ok(format!(
@@ -154,24 +154,24 @@ impl Prober {
         obs: &mut Observations,
     ) -> Result<String, Failure> {
         let login = target.direct_login(account, asset);
+        let deadline = Deadline::after(self.timeouts.total);
         let (session, _) = self
-            .gateway_login(target, &login, obs)
+            .gateway_login(target, &login, obs, &deadline)
             .await // Only a refusal counts toward the lockout; a timeout is no reason to stop.
             .inspect_err(|failure| {
                 if let Some(why) = target.refusal(failure) {
                     target.stop(why);
                 }
             })?;
-        let ran =
-            tokio::time::timeout(self.timeouts.exec, exec::run_script(&session, "id -u", "")).await;
-        super::goodbye(session).await;
-        let output = ran.map_err(|_| {
-            Failure::new(
-                Category::Timeout,
+        let ran = deadline
+            .stage(
                 Stage::Gateway,
-                "`id -u` through the gateway did not finish in time",
+                self.timeouts.exec,
+                exec::run_script(&session, "id -u", ""),
             )
-        })??;
+            .await;
+        super::goodbye(session).await;
+        let output = ran?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if output.status == Some(0)
             && let Ok(uid) = stdout.trim().parse::<u32>()
@@ -203,15 +203,15 @@ impl Prober {
         target: &GatewayTarget,
         login: &str,
         obs: &mut Observations,
+        deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
-        let deadline = Deadline::after(t.total);
         let (tcp, _) = self
-            .tcp(&target.host, target.port, None, obs, &deadline)
+            .tcp(&target.host, target.port, None, obs, deadline)
             .await?;
         let names = vec![host_port(&target.host, target.port)];
         let mut session = self
-            .ssh(tcp, names, obs, &deadline, Some(gateway_banner))
+            .ssh(tcp, names, obs, deadline, Some(gateway_banner))
             .await?;
         let how = deadline
             .stage(
@@ -315,13 +315,6 @@ async fn authenticate_once(
     login: &str,
     obs: &mut Observations,
 ) -> Result<String, Failure> {
-    let protocol = |e: russh::Error| {
-        Failure::new(
-            Category::SshProtocolError,
-            Stage::Auth,
-            format!("authentication broke off: {e}"),
-        )
-    };
     let methods = match session.authenticate_none(login).await.map_err(protocol)? {
         AuthResult::Success => return Ok("no authentication".into()),
         AuthResult::Failure {
@@ -344,48 +337,36 @@ async fn authenticate_once(
     };
     match (&credential.key, &credential.password) {
         (Some(Ok(key)), _) => {
-            let hash = rsa_hash(session, key.public_key()).await;
-            let how = format!("publickey {}", signature_name(key.public_key(), hash));
-            let result = session
-                .authenticate_publickey(login, PrivateKeyWithHashAlg::new(key.clone(), hash))
-                .await
-                .map_err(protocol)?;
-            let fingerprint = key.public_key().fingerprint(russh::keys::HashAlg::Sha256);
-            match result {
-                AuthResult::Success => Ok(how),
+            let tried = with_key(session, login, key.clone()).await?;
+            match tried.result {
+                AuthResult::Success => Ok(tried.how),
                 AuthResult::Failure { .. } => Err(refused(
                     Category::GatewayKeyNotRegistered,
-                    format!("the key {fingerprint}"),
+                    format!(
+                        "the key {}",
+                        key.public_key().fingerprint(russh::keys::HashAlg::Sha256)
+                    ),
                 )),
             }
         }
-        (Some(Err(KeyProblem::Unreadable(m))), _) => {
-            Err(Failure::at_home(Category::KeyUnreadable, m.clone()))
-        }
-        (Some(Err(KeyProblem::PassphraseRequired(m))), _) => {
-            Err(Failure::at_home(Category::KeyPassphraseRequired, m.clone()))
-        }
-        (None, Some(Ok(password))) => match session
-            .authenticate_password(login, password.expose())
-            .await
-            .map_err(protocol)?
-        {
-            AuthResult::Success => Ok("password".into()),
-            AuthResult::Failure {
-                partial_success: true,
-                ..
-            } => Err(refused(
-                Category::GatewayAuthFailed,
-                "the password alone (more is required, MFA?)".into(),
-            )),
-            AuthResult::Failure { .. } => {
-                Err(refused(Category::GatewayAuthFailed, "the password".into()))
+        (Some(Err(problem)), _) => Err(key_problem(problem)),
+        (None, Some(Ok(password))) => {
+            let tried = with_password(session, login, password, &methods).await?;
+            match tried.result {
+                AuthResult::Success => Ok(tried.how),
+                AuthResult::Failure {
+                    partial_success: true,
+                    ..
+                } => Err(refused(
+                    Category::GatewayAuthFailed,
+                    "the password alone (more is required, MFA?)".into(),
+                )),
+                AuthResult::Failure { .. } => {
+                    Err(refused(Category::GatewayAuthFailed, "the password".into()))
+                }
             }
-        },
-        (None, Some(Err(problem))) => Err(Failure::at_home(
-            Category::CredentialUnavailable,
-            problem.clone(),
-        )),
+        }
+        (None, Some(Err(problem))) => Err(password_problem(credential, problem)),
         (None, None) => Err(Failure::at_home(
             Category::CredentialUnavailable,
             "no key or password for the JumpServer user",

@@ -19,8 +19,6 @@ use super::session::Session;
 use super::{Prober, Route};
 use crate::category::{Category, Stage};
 use crate::credentials::Gateway;
-use crate::inventory::Asset;
-
 /// Direct-tcpip channels one jump connection carries at once, unless told otherwise.
 pub const DEFAULT_CHANNELS: usize = 16;
 
@@ -138,25 +136,20 @@ impl Prober {
         deadline: &Deadline,
     ) -> Result<JumpStream, Failure> {
         // The jump host's own login has its own budget; this asset waits only its own.
-        let connection = tokio::time::timeout(deadline.remaining(), self.jump_connection(gateway))
-            .await
-            .map_err(|_| {
-                Failure::new(
-                    Category::Timeout,
-                    Stage::Jump,
-                    "the jump host connection was not ready in time",
-                )
-            })??;
-        let remaining = deadline.remaining();
-        let permit = tokio::time::timeout(remaining, connection.channels.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                Failure::new(
-                    Category::Timeout,
-                    Stage::Jump,
-                    "no free channel on the jump host in time",
-                )
-            })?
+        let connection = deadline
+            .wait(
+                Stage::Jump,
+                "the jump host connection was not ready",
+                self.jump_connection(gateway),
+            )
+            .await??;
+        let permit = deadline
+            .wait(
+                Stage::Jump,
+                "no channel on the jump host came free",
+                connection.channels.clone().acquire_owned(),
+            )
+            .await?
             .map_err(|_| {
                 Failure::new(
                     Category::JumpUnreachable,
@@ -208,22 +201,12 @@ impl Prober {
             State::Down(failure) => return Err(failure.clone()),
             _ => {}
         }
-        let asset = Asset {
-            line: 0,
-            name: gateway.name.clone(),
-            host: gateway.host.clone(),
-            port: gateway.port,
-            admin_user: None,
-            system_users: Vec::new(),
-            gateway: None,
-            platform: None,
-            skip: None,
-        };
         let deadline = Deadline::after(self.timeouts.total);
         let mut observations = Observations::default();
         // Boxed: a jump host's own login is direct, but the compiler cannot know that.
         let login = Box::pin(self.login(
-            &asset,
+            &gateway.host,
+            gateway.port,
             Route::Direct(None),
             &gateway.credential,
             &mut observations,

@@ -180,7 +180,8 @@ impl Prober {
         let credential = &target.credential;
         let (verdict, session) = match self
             .login(
-                &target.asset,
+                &target.asset.host,
+                target.asset.port,
                 target.route(None),
                 credential,
                 &mut obs,
@@ -230,7 +231,8 @@ impl Prober {
         let mut obs = Observations::default();
         let verdict = match self
             .login(
-                &target.asset,
+                &target.asset.host,
+                target.asset.port,
                 target.route(None),
                 &target.credential,
                 &mut obs,
@@ -258,32 +260,30 @@ impl Prober {
         }
     }
 
-    /// Stages resolve to auth: a logged-in session, and how it authenticated.
+    /// Stages resolve to auth on `host:port`: a logged-in session, and how it
+    /// authenticated.
     async fn login(
         &self,
-        asset: &Asset,
+        host: &str,
+        port: u16,
         route: Route<'_>,
         credential: &Credential,
         obs: &mut Observations,
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
-        let asset_name = host_port(&asset.host, asset.port);
+        let known_name = host_port(host, port);
         let mut session = match route {
             Route::Jump(gateway) => {
-                let stream = self
-                    .through(gateway, &asset.host, asset.port, deadline)
-                    .await?;
-                self.ssh(stream, vec![asset_name], obs, deadline, None)
+                let stream = self.through(gateway, host, port, deadline).await?;
+                self.ssh(stream, vec![known_name], obs, deadline, None)
                     .await?
             }
             Route::Direct(known_ip) => {
-                let (tcp, ip) = self
-                    .tcp(&asset.host, asset.port, known_ip, obs, deadline)
-                    .await?;
+                let (tcp, ip) = self.tcp(host, port, known_ip, obs, deadline).await?;
                 obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
-                let mut names = vec![asset_name];
-                let by_address = host_port(&ip.to_string(), asset.port);
+                let mut names = vec![known_name];
+                let by_address = host_port(&ip.to_string(), port);
                 if !names.contains(&by_address) {
                     names.push(by_address);
                 }

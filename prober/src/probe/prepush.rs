@@ -18,6 +18,8 @@ pub const MARKER: &str = "prober-prepush 1";
 pub struct PushTarget {
     pub username: String,
     pub uid: Option<u32>,
+    /// The checks, the same for every asset.
+    script: String,
 }
 
 impl PushTarget {
@@ -27,26 +29,20 @@ impl PushTarget {
         if username == "root" {
             return Err("root is never pushed as a system user".into());
         }
-        Ok(PushTarget {
-            username: username.to_string(),
-            uid,
-        })
-    }
-
-    pub fn script(&self) -> String {
-        let uid = self.uid.map(|u| u.to_string()).unwrap_or_default();
-        let mut script = String::from(
-            "LC_ALL=C; export LC_ALL\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n",
-        );
+        let mut script = String::from(exec::ROOT_PREAMBLE);
         let _ = writeln!(script, "echo '{MARKER}'");
         let _ = writeln!(
             script,
             "u={} want_uid={}",
-            quote::sh(&self.username),
-            quote::sh(&uid)
+            quote::sh(username),
+            quote::sh(&uid.map(|u| u.to_string()).unwrap_or_default())
         );
         script.push_str(CHECKS);
-        script
+        Ok(PushTarget {
+            username: username.to_string(),
+            uid,
+            script,
+        })
     }
 }
 
@@ -196,7 +192,7 @@ pub async fn check(
         .sudo
         .and_then(Sudo::root_command)
         .unwrap_or("sudo -n sh -s");
-    let output = exec::run_script(session, command, &target.script()).await?;
+    let output = exec::run_script(session, command, &target.script).await?;
     let findings = parse(&String::from_utf8_lossy(&output.stdout))
         .filter(|f| f.complete)
         .ok_or_else(|| {
@@ -317,7 +313,7 @@ mod tests {
         let target = PushTarget::new("prober-no-such-user", Some(0)).unwrap();
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(target.script())
+            .arg(&target.script)
             .output()
             .unwrap();
         let f = parse(&String::from_utf8_lossy(&out.stdout)).unwrap();

@@ -60,10 +60,7 @@ pub fn script(users: &[&Credential], client_addr: Option<IpAddr>) -> String {
     let addr = client_addr
         .map(|a| a.to_string())
         .unwrap_or_else(|| "0.0.0.0".into());
-    let mut script = String::from("LC_ALL=C; export LC_ALL\n");
-    script.push_str(
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n",
-    );
+    let mut script = String::from(exec::ROOT_PREAMBLE);
     let _ = writeln!(script, "echo '{MARKER}'");
     let _ = writeln!(script, "echo \"today=$(( $(date +%s) / 86400 ))\"");
     let _ = writeln!(
@@ -220,9 +217,8 @@ pub enum Login {
 }
 
 pub struct Context<'a> {
-    pub user: &'a str,
     pub credential: &'a Credential,
-    pub by_password: bool,
+    /// The address the asset saw the prober connect from, for sshd's Match rules.
     pub client_addr: Option<IpAddr>,
 }
 
@@ -234,8 +230,9 @@ pub fn judge(
     d: &Diagnosis,
 ) -> Result<String, Failure> {
     let fail = |category: Category, message: String| Err(Failure::at_home(category, message));
-    let user = ctx.user;
+    let user = ctx.credential.username.as_str();
     let expect = &ctx.credential.expect;
+    let by_password = ctx.credential.password_only();
     if f.exists == Some(false) {
         return fail(
             Category::SystemUserMissing,
@@ -272,44 +269,33 @@ pub fn judge(
                 format!("sshd refuses {user} from {addr}: {refusal}"),
             );
         }
-        if let Some(problem) = expiry_problem(f, d, ctx.by_password) {
+        if let Some(problem) = expiry_problem(f, d, by_password) {
             return fail(Category::SystemUserExpired, format!("{user}: {problem}"));
         }
         let use_pam = sshd_setting(f, "usepam").is_none_or(|v| v == "yes");
         let locked = f.shadow.as_ref().is_some_and(|s| s.status == "locked");
-        if locked && (ctx.by_password || !use_pam) {
+        if locked && (by_password || !use_pam) {
             return fail(
                 Category::SystemUserLocked,
                 format!("{user} is locked (its shadow password starts with '!')"),
             );
         }
-        if !ctx.by_password {
+        if !by_password {
             let strict = sshd_setting(f, "strictmodes").is_none_or(|v| v == "yes");
             if let Some(problem) = home_problem(user, f, strict) {
                 return fail(Category::SystemUserHomePermissions, problem);
             }
-            match f.key.as_deref() {
-                Some("absent") => {
-                    let file = f
-                        .stats
-                        .last()
-                        .map_or("authorized_keys", |s| s.path.as_str());
-                    return fail(
-                        Category::SystemUserKeyNotRegistered,
-                        format!("{user}: the key is not in {file}"),
-                    );
-                }
-                Some("nofile") => {
-                    let file = f
-                        .stats
-                        .last()
-                        .map_or("authorized_keys", |s| s.path.as_str());
-                    return fail(
-                        Category::SystemUserKeyNotRegistered,
-                        format!("{user}: {file} does not exist or cannot be read"),
-                    );
-                }
-                _ => {}
+            let file = f
+                .stats
+                .last()
+                .map_or("authorized_keys", |s| s.path.as_str());
+            let unregistered = match f.key.as_deref() {
+                Some("absent") => Some(format!("{user}: the key is not in {file}")),
+                Some("nofile") => Some(format!("{user}: {file} does not exist or cannot be read")),
+                _ => None,
+            };
+            if let Some(problem) = unregistered {
+                return fail(Category::SystemUserKeyNotRegistered, problem);
             }
         } else if matches!(login, Login::Refused(_)) {
             return fail(
@@ -346,7 +332,7 @@ pub fn judge(
     }
 }
 
-fn uid_note(uid: Option<u32>) -> String {
+pub(super) fn uid_note(uid: Option<u32>) -> String {
     uid.map(|u| format!(" (uid {u})")).unwrap_or_default()
 }
 

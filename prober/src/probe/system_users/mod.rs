@@ -19,21 +19,21 @@ use super::session::Session;
 use super::{Probed, Prober, Target};
 use crate::category::{Category, Stage};
 use crate::credentials::Credential;
+
 /// The result for one (asset, system user) pair.
 #[derive(Debug)]
 pub struct SystemUserProbed {
+    /// The name of the system user's credential.
     pub credential: String,
-    pub username: String,
     pub probed: Probed,
 }
 
 /// What the system user's own connection gave.
 struct Attempt {
-    login: Login,
+    /// How the login went, or a failure that is not the credential's (network, timeout,
+    /// credential file), which no diagnosis explains.
+    login: Result<Login, Failure>,
     observations: Observations,
-    /// A failure that is not the credential's (network, timeout, credential file).
-    other: Option<Failure>,
-    by_password: bool,
     started: Instant,
 }
 
@@ -58,24 +58,23 @@ pub(super) async fn check(
         attempts.push(attempt(prober, target, admin, credential, deadline).await);
     }
 
+    // The users whose login needs explaining, in the diagnosis script's order.
     let wanted: Vec<usize> = attempts
         .iter()
         .enumerate()
-        .filter(|(i, a)| a.other.is_none() && needs_diagnosis(&a.login, &users[*i]))
+        .filter(|(i, a)| matches!(&a.login, Ok(login) if needs_diagnosis(login, &users[*i])))
         .map(|(i, _)| i)
         .collect();
     let diagnosis = match (wanted.is_empty(), admin_session) {
-        (true, _) => Ok(None),
-        (false, None) => Err(format!(
+        (true, _) => None,
+        (false, None) => Some(Err(format!(
             "no admin session to diagnose with ({})",
             verdict_id(admin)
-        )),
+        ))),
         (false, Some(session)) => {
             let asked: Vec<&Credential> = wanted.iter().map(|&i| users[i].as_ref()).collect();
             let script = diagnose::script(&asked, admin.observations.local_ip);
-            run_diagnosis(prober, session, &admin.observations, &script, deadline)
-                .await
-                .map(Some)
+            Some(run_diagnosis(prober, session, &admin.observations, &script, deadline).await)
         }
     };
 
@@ -84,32 +83,26 @@ pub(super) async fn check(
         .enumerate()
         .map(|(i, attempt)| {
             let credential = &users[i];
-            let verdict = match (&attempt.other, &diagnosis) {
-                (Some(failure), _) => Err(failure.clone()),
-                (None, _) if !wanted.contains(&i) => {
-                    judge_without_diagnosis(credential, &attempt.login)
-                }
-                (None, Ok(Some(diagnosis))) => {
-                    let slot = wanted.iter().position(|w| *w == i).unwrap_or(usize::MAX);
+            let slot = wanted.iter().position(|&w| w == i);
+            let verdict = match (&attempt.login, slot, &diagnosis) {
+                (Err(failure), _, _) => Err(failure.clone()),
+                (Ok(login), Some(slot), Some(Ok(diagnosis))) => {
                     let ctx = diagnose::Context {
-                        user: &credential.username,
                         credential,
-                        by_password: attempt.by_password,
                         client_addr: admin.observations.local_ip,
                     };
                     match diagnosis.users.get(&slot) {
                         Some(findings) if findings.done => {
-                            diagnose::judge(&ctx, &attempt.login, findings, diagnosis)
+                            diagnose::judge(&ctx, login, findings, diagnosis)
                         }
-                        _ => undiagnosed(credential, &attempt.login, "the diagnosis was cut short"),
+                        _ => undiagnosed(credential, login, "the diagnosis was cut short"),
                     }
                 }
-                (None, Ok(None)) => judge_without_diagnosis(credential, &attempt.login),
-                (None, Err(why)) => undiagnosed(credential, &attempt.login, why),
+                (Ok(login), Some(_), Some(Err(why))) => undiagnosed(credential, login, why),
+                (Ok(login), _, _) => judge_without_diagnosis(credential, login),
             };
             SystemUserProbed {
                 credential: credential.name.clone(),
-                username: credential.username.clone(),
                 probed: Probed {
                     verdict: verdict.map_err(at_system_user_stage),
                     observations: attempt.observations,
@@ -144,7 +137,7 @@ fn judge_without_diagnosis(credential: &Credential, login: &Login) -> Result<Str
         )),
         Login::Works { uid, how } => Ok(format!(
             "{user} logged in with {how}{}",
-            uid.map(|u| format!(" (uid {u})")).unwrap_or_default()
+            diagnose::uid_note(*uid)
         )),
         other => undiagnosed(credential, other, "no diagnosis ran"),
     }
@@ -178,7 +171,6 @@ fn undiagnosed(credential: &Credential, login: &Login, why: &str) -> Result<Stri
 fn not_tested(credential: &Credential, admin_failure: &Failure) -> SystemUserProbed {
     SystemUserProbed {
         credential: credential.name.clone(),
-        username: credential.username.clone(),
         probed: Probed {
             verdict: Err(Failure::new(
                 Category::Skipped,
@@ -218,66 +210,65 @@ async fn attempt(
 ) -> Attempt {
     let started = Instant::now();
     let mut observations = Observations::default();
-    let by_password =
-        credential.password.is_some() && credential.key.is_none() && !credential.agent;
-    if !credential.can_log_in() {
-        return Attempt {
-            login: Login::NotTried,
-            observations,
-            other: None,
-            by_password,
-            started,
-        };
-    }
-    let route = target.route(admin.observations.ip);
-    let session = match prober
-        .login(
-            &target.asset,
+    let login = if credential.can_log_in() {
+        let route = target.route(admin.observations.ip);
+        log_in(
+            prober,
+            target,
             route,
             credential,
             &mut observations,
             deadline,
         )
         .await
-    {
-        Ok(session) => session,
-        Err(failure) => {
-            let refused = matches!(failure.category, Category::AuthFailed)
-                || (failure.category == Category::SshProtocolError && failure.stage == Stage::Auth);
-            let (login, other) = if refused {
-                (Login::Refused(failure.message), None)
-            } else {
-                (Login::Refused(String::new()), Some(failure))
-            };
-            return Attempt {
-                login,
-                observations,
-                other,
-                by_password,
-                started,
-            };
-        }
-    };
-    let how = session.1;
-    let ran = deadline
-        .stage(
-            Stage::SystemUser,
-            prober.timeouts.exec,
-            exec::run_script(&session.0, "sh -s", LOGIN_SCRIPT),
-        )
-        .await;
-    super::goodbye(session.0).await;
-    let (login, other) = match ran {
-        Ok(output) => (login_result(&output, how), None),
-        Err(failure) => (Login::Refused(String::new()), Some(failure)),
+    } else {
+        Ok(Login::NotTried)
     };
     Attempt {
         login,
         observations,
-        other,
-        by_password,
         started,
     }
+}
+
+async fn log_in(
+    prober: &Prober,
+    target: &Target,
+    route: super::Route<'_>,
+    credential: &Credential,
+    observations: &mut Observations,
+    deadline: &Deadline,
+) -> Result<Login, Failure> {
+    let (session, how) = match prober
+        .login(
+            &target.asset.host,
+            target.asset.port,
+            route,
+            credential,
+            observations,
+            deadline,
+        )
+        .await
+    {
+        Ok(logged_in) => logged_in,
+        Err(failure)
+            if failure.category == Category::AuthFailed
+                || (failure.category == Category::SshProtocolError
+                    && failure.stage == Stage::Auth) =>
+        {
+            return Ok(Login::Refused(failure.message));
+        }
+        Err(failure) => return Err(failure),
+    };
+    let ran = deadline
+        .stage(
+            Stage::SystemUser,
+            prober.timeouts.exec,
+            exec::run_script(&session, "sh -s", LOGIN_SCRIPT),
+        )
+        .await;
+    super::goodbye(session).await;
+    Ok(login_result(&ran?, how))
 }
 
 const LOGIN_MARKER: &str = "prober-login 1";

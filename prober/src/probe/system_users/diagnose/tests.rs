@@ -1,5 +1,5 @@
 use super::*;
-use crate::credentials::{Credential, Expectations};
+use crate::credentials::{Credential, Expectations, Secret};
 
 fn credential(username: &str, expect: Expectations) -> Credential {
     Credential {
@@ -26,12 +26,15 @@ fn diagnosis(edit: impl Fn(&str) -> String, extra: &str) -> Diagnosis {
     .unwrap()
 }
 
+/// The verdict for `deploy`, whose credential is a password (`by_password`) or nothing
+/// but its public half.
 fn verdict(d: &Diagnosis, login: Login, by_password: bool, expect: Expectations) -> Category {
-    let cred = credential("deploy", expect);
+    let cred = Credential {
+        password: by_password.then(|| Ok(Secret::new("pw".into()))),
+        ..credential("deploy", expect)
+    };
     let ctx = Context {
-        user: "deploy",
         credential: &cred,
-        by_password,
         client_addr: Some("10.0.0.9".parse().unwrap()),
     };
     match judge(&ctx, &login, &d.users[&0], d) {
