@@ -86,125 +86,120 @@ fn each_cause_is_found() {
         Category::SystemUserUidMismatch
     );
 
-    let nologin = diagnosis(|s| s.replace("/bin/bash", "/usr/sbin/nologin"), "");
-    assert_eq!(
-        verdict(&nologin, refused(), false, none()),
-        Category::SystemUserShellInvalid
-    );
-    let unlisted = diagnosis(|s| s.replace("shell_listed=1", "shell_listed=0"), "");
-    assert_eq!(
-        verdict(&unlisted, refused(), false, none()),
-        Category::SystemUserShellInvalid
-    );
-
-    let denied = diagnosis(|s| format!("{s}0.sshd=denyusers deploy\n"), "");
-    assert_eq!(
-        verdict(&denied, refused(), false, none()),
-        Category::SystemUserDeniedBySshd
-    );
-    let allowed_elsewhere = diagnosis(
-        |s| format!("{s}0.sshd=allowusers deploy@192.168.0.0/16\n"),
-        "",
-    );
-    assert_eq!(
-        verdict(&allowed_elsewhere, refused(), false, none()),
-        Category::SystemUserDeniedBySshd
-    );
-
-    let expired = diagnosis(
-        |s| {
-            s.replace(
-                "0.shadow=set:19700:0:99999:7:::",
-                "0.shadow=set:19700:0:99999:7::1:",
-            )
-        },
-        "",
-    );
-    assert_eq!(
-        verdict(&expired, refused(), true, none()),
-        Category::SystemUserExpired
-    );
-    let password_aged = diagnosis(
-        |s| {
-            s.replace(
-                "0.shadow=set:19700:0:99999:7:::",
-                "0.shadow=set:19000:0:90:7:::",
-            )
-        },
-        "",
-    );
-    assert_eq!(
-        verdict(&password_aged, refused(), true, none()),
-        Category::SystemUserExpired
-    );
-    assert_eq!(
-        verdict(&password_aged, refused(), false, none()),
-        Category::AuthFailed,
-        "keys ignore password age"
-    );
-
-    let locked = diagnosis(|s| s.replace("shadow=set", "shadow=locked"), "");
-    assert_eq!(
-        verdict(&locked, refused(), true, none()),
-        Category::SystemUserLocked
-    );
-    // With PAM, sshd lets keys in to locked accounts (Debian's default).
-    assert_eq!(
-        verdict(&locked, refused(), false, none()),
-        Category::AuthFailed
-    );
-
-    let wide_home = diagnosis(
-        |s| {
-            s.replace(
+    let append = |line: &'static str| move |s: &str| format!("{s}{line}");
+    let replace = |from: &'static str, to: &'static str| move |s: &str| s.replace(from, to);
+    let expired_shadow = "0.shadow=set:19700:0:99999:7::1:";
+    let aged_shadow = "0.shadow=set:19000:0:90:7:::";
+    let healthy_shadow = "0.shadow=set:19700:0:99999:7:::";
+    type Edit = Box<dyn Fn(&str) -> String>;
+    // What is wrong, how the healthy output shows it, whether the login was by password,
+    // and the verdict.
+    let cases: Vec<(&str, Edit, bool, Category)> = vec![
+        (
+            "nologin shell",
+            Box::new(replace("/bin/bash", "/usr/sbin/nologin")),
+            false,
+            Category::SystemUserShellInvalid,
+        ),
+        (
+            "shell not in /etc/shells",
+            Box::new(replace("shell_listed=1", "shell_listed=0")),
+            false,
+            Category::SystemUserShellInvalid,
+        ),
+        (
+            "DenyUsers",
+            Box::new(append("0.sshd=denyusers deploy\n")),
+            false,
+            Category::SystemUserDeniedBySshd,
+        ),
+        (
+            "AllowUsers from elsewhere only",
+            Box::new(append("0.sshd=allowusers deploy@192.168.0.0/16\n")),
+            false,
+            Category::SystemUserDeniedBySshd,
+        ),
+        (
+            "account expired",
+            Box::new(replace(healthy_shadow, expired_shadow)),
+            true,
+            Category::SystemUserExpired,
+        ),
+        (
+            "password aged out",
+            Box::new(replace(healthy_shadow, aged_shadow)),
+            true,
+            Category::SystemUserExpired,
+        ),
+        (
+            "keys ignore password age",
+            Box::new(replace(healthy_shadow, aged_shadow)),
+            false,
+            Category::AuthFailed,
+        ),
+        (
+            "locked, by password",
+            Box::new(replace("shadow=set", "shadow=locked")),
+            true,
+            Category::SystemUserLocked,
+        ),
+        // With PAM, sshd lets keys in to locked accounts (Debian's default).
+        (
+            "locked, by key",
+            Box::new(replace("shadow=set", "shadow=locked")),
+            false,
+            Category::AuthFailed,
+        ),
+        (
+            "home 0777",
+            Box::new(replace(
                 "700|directory|/home/deploy\n",
                 "777|directory|/home/deploy\n",
-            )
-        },
-        "",
-    );
-    assert_eq!(
-        verdict(&wide_home, refused(), false, none()),
-        Category::SystemUserHomePermissions
-    );
-    let root_ssh = diagnosis(
-        |s| {
-            s.replace(
+            )),
+            false,
+            Category::SystemUserHomePermissions,
+        ),
+        (
+            ".ssh owned by root",
+            Box::new(replace(
                 "deploy|deploy|700|directory|/home/deploy/.ssh",
                 "root|root|700|directory|/home/deploy/.ssh",
-            )
-        },
-        "",
-    );
-    assert_eq!(
-        verdict(&root_ssh, refused(), false, none()),
-        Category::SystemUserHomePermissions
-    );
-    let other_owner = diagnosis(
-        |s| s.replace("deploy|deploy|600|regular file", "web|web|644|regular file"),
-        "",
-    );
-    assert_eq!(
-        verdict(&other_owner, refused(), false, none()),
-        Category::SystemUserHomePermissions
-    );
-
-    let absent = diagnosis(|s| s.replace("key=present", "key=absent"), "");
-    assert_eq!(
-        verdict(&absent, refused(), false, none()),
-        Category::SystemUserKeyNotRegistered
-    );
-
-    let fine = diagnosis(|s| s.to_string(), "");
-    assert_eq!(
-        verdict(&fine, refused(), true, none()),
-        Category::SystemUserPasswordWrong
-    );
-    assert_eq!(
-        verdict(&fine, refused(), false, none()),
-        Category::AuthFailed,
-        "nothing found: said so"
-    );
+            )),
+            false,
+            Category::SystemUserHomePermissions,
+        ),
+        (
+            "authorized_keys owned by another",
+            Box::new(replace(
+                "deploy|deploy|600|regular file",
+                "web|web|644|regular file",
+            )),
+            false,
+            Category::SystemUserHomePermissions,
+        ),
+        (
+            "key absent",
+            Box::new(replace("key=present", "key=absent")),
+            false,
+            Category::SystemUserKeyNotRegistered,
+        ),
+        (
+            "nothing wrong, by password",
+            Box::new(|s: &str| s.to_string()),
+            true,
+            Category::SystemUserPasswordWrong,
+        ),
+        (
+            "nothing found: said so",
+            Box::new(|s: &str| s.to_string()),
+            false,
+            Category::AuthFailed,
+        ),
+    ];
+    for (what, edit, by_password, want) in cases {
+        let d = diagnosis(edit, "");
+        assert_eq!(verdict(&d, refused(), by_password, none()), want, "{what}");
+    }
 }
 
 #[test]
