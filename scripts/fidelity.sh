@@ -244,7 +244,7 @@ check_system-users() {
   ok "deploy: uid 1500 + sudo rule; uidwrong: uid 1601; nologin: not available; expired: account has expired; nosudo: password required; Permission denied: ${evidence[*]} locked pwuser (its own password works)"
 }
 check_prepush-no-include() {
-  key_ssh admin_ed25519 $LAB.41 'echo "sudo=$(sudo -n id -u)"; echo "includes=$(grep -c includedir /etc/sudoers)"'
+  key_ssh admin_ed25519 $LAB.41 'echo "sudo=$(sudo -n id -u)"; echo "includes=$(sudo -n grep -c includedir /etc/sudoers)"'
   has '^sudo=0$' && has '^includes=0$' && ok "admin sudo works; /etc/sudoers has no includedir"
 }
 check_prepush-no-visudo() {
