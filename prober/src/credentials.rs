@@ -190,6 +190,8 @@ impl Credentials {
             let port = gateway.port;
             let login = gateway.login();
             login.validate().map_err(problem)?;
+            let what = format!("gateway `{name}`");
+            warn_inline_password(&what, &login, path, &mut credentials.warnings);
             let gateway = Gateway {
                 name: name.clone(),
                 host,
@@ -201,12 +203,8 @@ impl Credentials {
         for (name, spec) in spec.credentials {
             spec.validate()
                 .map_err(|m| invalid(format!("credential `{name}`: {m}")))?;
-            if spec.password.is_some() && readable_by_others(path) {
-                credentials.warnings.push(format!(
-                    "credential `{name}` has an inline password in {}, which other users can read; prefer password_env or a 0600 password_file",
-                    path.display()
-                ));
-            }
+            let what = format!("credential `{name}`");
+            warn_inline_password(&what, &spec, path, &mut credentials.warnings);
             let credential = spec.resolve(&name, base, &mut credentials.warnings);
             credentials.named.insert(name, Arc::new(credential));
         }
@@ -384,6 +382,21 @@ fn secret_from_file(
     }
 }
 
+/// An inline password is only as private as the file that holds it.
+fn warn_inline_password(
+    what: &str,
+    spec: &CredentialSpec,
+    file: &Path,
+    warnings: &mut Vec<String>,
+) {
+    if spec.password.is_some() && readable_by_others(file) {
+        warnings.push(format!(
+            "{what} has an inline password in {}, which other users can read; prefer password_env or a 0600 password_file",
+            file.display()
+        ));
+    }
+}
+
 fn readable_by_others(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
@@ -478,6 +491,36 @@ mod tests {
                 .contains("unknown credential `other`")
         );
         assert!(creds.for_row(None).unwrap_err().contains("no --user"));
+    }
+
+    #[test]
+    fn inline_passwords_in_a_readable_file_warn_without_showing_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "c.toml",
+            "[credentials.a]\nusername = \"u\"\npassword = \"hunter2\"\n\
+             [gateways.dmz]\nhost = \"h\"\nusername = \"j\"\npassword = \"hunter3\"\n",
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let creds = Credentials::load(&file).unwrap();
+        assert_eq!(creds.warnings.len(), 2, "{:?}", creds.warnings);
+        assert!(
+            creds
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("credential `a`"))
+        );
+        assert!(
+            creds
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("gateway `dmz`"))
+        );
+        assert!(!format!("{:?}", creds.warnings).contains("hunter"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Credentials::load(&file).unwrap().warnings.is_empty());
     }
 
     #[test]
