@@ -40,6 +40,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Start in-process fake servers, one per failure mode, and probe them.
     Demo(DemoArgs),
+    /// Serve many virtual assets on loopback, for load tests and benchmarks, and write
+    /// their inventory, credentials and expected categories.
+    Farm(FarmArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -172,6 +175,14 @@ pub struct ProbeArgs {
     /// Channels in flight on one jump host (gateway) connection.
     #[arg(long, value_name = "N", default_value_t = crate::probe::DEFAULT_JUMP_CHANNELS)]
     pub jump_channels: usize,
+    /// At most this many new connections per second over the whole run (e.g. 50, or 0.5),
+    /// to stay under sshd's MaxStartups and brute-force blockers [default: no cap].
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Probes in flight to the same host and port (as the inventory writes them); 0 for
+    /// no limit.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub per_host: usize,
     /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -210,6 +221,31 @@ pub struct DemoArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct FarmArgs {
+    /// Virtual assets to serve, one loopback address each from 127.128.0.1.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=fixtures::farm::MAX_ASSETS as i64))]
+    pub assets: u32,
+    /// The inventory to write; the credentials (.credentials.toml), the admin's key (.key)
+    /// and every asset's expected category (.expected.csv) are written beside it.
+    #[arg(long, value_name = "INVENTORY")]
+    pub out: PathBuf,
+    /// Share of each behaviour: ok, auth_failed, reset, closed, silent, not_ssh, ssh1,
+    /// python_missing, sudo_password, not_privileged.
+    #[arg(
+        long,
+        value_name = "BEHAVIOUR=WEIGHT,...",
+        default_value = "ok=90,auth_failed=3,reset=2,silent=2,not_ssh=1,python_missing=2"
+    )]
+    pub mix: fixtures::farm::Mix,
+    /// Which address gets which behaviour.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The port every asset listens on (0: any free port; the inventory says which).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
 impl ProbeArgs {
     pub fn settings(&self) -> Settings {
         Settings {
@@ -229,6 +265,8 @@ impl ProbeArgs {
             }),
             nameserver: self.nameserver,
             jump_channels: self.jump_channels,
+            rate: self.rate,
+            per_host: self.per_host,
         }
     }
 }
@@ -257,6 +295,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?}: at most a week"));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1_000_000.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?}: give new connections per second, above 0 (e.g. 50 or 0.5)"
+        )),
+    }
 }
 
 pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {

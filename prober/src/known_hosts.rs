@@ -1,6 +1,9 @@
 //! OpenSSH known_hosts, read once per run: plain, wildcard, negated and hashed (`|1|`)
 //! host patterns, `@revoked` keys; new keys appended under accept-new like `ssh` does.
+//! Lines naming hosts exactly are indexed by name, so a run that learns a hundred
+//! thousand keys does not scan them all for every asset.
 
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -50,9 +53,58 @@ struct Line {
     key: PublicKey,
 }
 
+/// The file's lines, and where to look for a name.
+#[derive(Default)]
+struct Entries {
+    lines: Vec<Line>,
+    /// Lines whose patterns are all exact names, by name.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Lines with a wildcard, negated or hashed pattern: checked against every name.
+    patterned: Vec<usize>,
+    revoked: Vec<usize>,
+}
+
+impl Entries {
+    fn push(&mut self, line: Line) {
+        let index = self.lines.len();
+        if line.revoked {
+            self.revoked.push(index);
+        } else if let Some(names) = line.exact_names() {
+            for name in names {
+                self.by_name
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(index);
+            }
+        } else {
+            self.patterned.push(index);
+        }
+        self.lines.push(line);
+    }
+
+    /// Unrevoked lines that match any of `names`, in file order.
+    fn matching(&self, names: &[String]) -> Vec<&Line> {
+        let mut indices: Vec<usize> = names
+            .iter()
+            .filter_map(|name| self.by_name.get(&name.to_lowercase()))
+            .flatten()
+            .copied()
+            .collect();
+        indices.extend(
+            self.patterned
+                .iter()
+                .copied()
+                .filter(|&i| names.iter().any(|n| self.lines[i].matches(n))),
+        );
+        indices.sort_unstable();
+        indices.dedup();
+        indices.into_iter().map(|i| &self.lines[i]).collect()
+    }
+}
+
 pub struct KnownHosts {
     path: PathBuf,
-    lines: RwLock<Vec<Line>>,
+    entries: RwLock<Entries>,
     append: Mutex<()>,
     learned: AtomicUsize,
     /// The first error writing to the file; later ones are alike.
@@ -76,14 +128,17 @@ impl KnownHosts {
             Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e),
         };
-        let lines = text
+        let mut entries = Entries::default();
+        for line in text
             .lines()
             .enumerate()
             .filter_map(|(i, line)| parse_line(i + 1, line))
-            .collect();
+        {
+            entries.push(line);
+        }
         Ok(KnownHosts {
             path: path.to_path_buf(),
-            lines: RwLock::new(lines),
+            entries: RwLock::new(entries),
             append: Mutex::new(()),
             learned: AtomicUsize::new(0),
             learn_error: Mutex::new(None),
@@ -96,18 +151,20 @@ impl KnownHosts {
 
     /// Checks `key` against every entry for any of `names` (host name, then address).
     pub fn check(&self, names: &[String], key: &PublicKey) -> HostKeyStatus {
-        let lines = self.lines.read().unwrap_or_else(|e| e.into_inner());
-        let same_key = |line: &&Line| line.key.key_data() == key.key_data();
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let same_key = |line: &Line| line.key.key_data() == key.key_data();
         // A revoked key stays revoked whatever other lines say about it.
-        if let Some(line) = lines.iter().filter(|l| l.revoked).find(same_key) {
+        if let Some(line) = entries
+            .revoked
+            .iter()
+            .map(|&i| &entries.lines[i])
+            .find(|l| same_key(l))
+        {
             return HostKeyStatus::Revoked { line: line.number };
         }
         let mut changed = None;
-        for line in lines
-            .iter()
-            .filter(|l| !l.revoked && names.iter().any(|n| l.matches(n)))
-        {
-            if same_key(&line) {
+        for line in entries.matching(names) {
+            if same_key(line) {
                 return HostKeyStatus::Known;
             }
             if same_family(&line.key.algorithm(), &key.algorithm()) && changed.is_none() {
@@ -124,12 +181,9 @@ impl KnownHosts {
     /// them first, as OpenSSH does; otherwise a host with a known RSA key that also has an
     /// Ed25519 key would look changed.
     pub fn known_algorithms(&self, names: &[String]) -> Vec<Algorithm> {
-        let lines = self.lines.read().unwrap_or_else(|e| e.into_inner());
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let mut algorithms = Vec::new();
-        for line in lines
-            .iter()
-            .filter(|l| !l.revoked && names.iter().any(|n| l.matches(n)))
-        {
+        for line in entries.matching(names) {
             let algorithm = line.key.algorithm();
             if !algorithms.contains(&algorithm) {
                 algorithms.push(algorithm);
@@ -192,9 +246,9 @@ impl KnownHosts {
             }
         }
         writeln!(file, "{name} {encoded}")?;
-        let mut lines = self.lines.write().unwrap_or_else(|e| e.into_inner());
-        let number = lines.last().map_or(1, |l| l.number + 1);
-        lines.push(Line {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let number = entries.lines.last().map_or(1, |l| l.number + 1);
+        entries.push(Line {
             number,
             patterns: vec![Pattern::Plain {
                 glob: name.to_string(),
@@ -260,6 +314,20 @@ fn parse_pattern(text: &str) -> Option<Pattern> {
 }
 
 impl Line {
+    /// The names of a line that only names hosts exactly (no wildcard, negation or hash).
+    fn exact_names(&self) -> Option<Vec<&str>> {
+        self.patterns
+            .iter()
+            .map(|pattern| match pattern {
+                Pattern::Plain {
+                    glob,
+                    negated: false,
+                } if !glob.contains(['*', '?']) => Some(glob.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn matches(&self, name: &str) -> bool {
         let name = name.to_lowercase();
         let mut matched = false;

@@ -5,6 +5,7 @@ use prober::app;
 use prober::cli::{Cli, Command};
 
 mod demo;
+mod farm;
 
 /// Exit status: 0 every active asset ok, 1 some are not, 2 usage or input error.
 fn main() -> ExitCode {
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
                 Command::Prepush(args) => Ok(app::prepush(&args).await?.all_ok()),
                 Command::Gateway(args) => Ok(app::gateway(&args).await?.all_ok()),
                 Command::Demo(args) => demo::run(args).await,
+                Command::Farm(args) => farm::run(args).await,
                 Command::Explain(args) => {
                     Ok(app::explain(&args, &mut std::io::stdout()).map(|_| true)?)
                 }

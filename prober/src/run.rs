@@ -63,6 +63,7 @@ async fn through_gateway(
 /// One asset's records: its own, then one per system user.
 async fn probe(prober: &Prober, mode: &Mode, target: &Target, lang: Lang) -> Vec<Record> {
     let asset = &target.asset;
+    let _slot = prober.admit(&asset.host, asset.port).await;
     let (admin, users) = match mode {
         Mode::Check => {
             let probed = prober.probe(target).await;

@@ -2,6 +2,7 @@
 //! here, so no asset can stall a run.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -9,10 +10,12 @@ use tokio::time::Instant;
 use super::outcome::Failure;
 use crate::category::{Category, Stage};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Deadline {
     end: Instant,
     total: Duration,
+    /// Nanoseconds spent in `paused` waits, which move the end out.
+    paused: AtomicU64,
 }
 
 impl Deadline {
@@ -20,11 +23,22 @@ impl Deadline {
         Deadline {
             end: Instant::now() + total,
             total,
+            paused: AtomicU64::new(0),
         }
     }
 
     pub fn remaining(&self) -> Duration {
-        self.end.saturating_duration_since(Instant::now())
+        let paused = Duration::from_nanos(self.paused.load(Ordering::Relaxed));
+        (self.end + paused).saturating_duration_since(Instant::now())
+    }
+
+    /// Waits on the run's pacing (`--rate`): the time it takes does not count.
+    pub async fn paused<T>(&self, work: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let done = work.await;
+        let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.paused.fetch_add(waited, Ordering::Relaxed);
+        done
     }
 
     /// Runs one stage with its own limit. Whichever runs out first decides the verdict:

@@ -2,6 +2,7 @@
 //! returns a typed outcome. The first failing stage decides the verdict; later stages
 //! are not attempted.
 
+mod admission;
 mod algorithms;
 mod auth;
 pub mod banner;
@@ -22,6 +23,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use admission::Admission;
+pub use admission::HostSlot;
 use russh::Preferred;
 use russh::client::Config;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -82,6 +85,10 @@ pub struct Settings {
     pub nameserver: Option<SocketAddr>,
     /// Direct-tcpip channels in flight on one jump host connection.
     pub jump_channels: usize,
+    /// New connections per second, for the whole run.
+    pub rate: Option<f64>,
+    /// Probes in flight per host and port; 0 for no limit.
+    pub per_host: usize,
 }
 
 /// An asset ready to probe, with the credentials and jump host its row names.
@@ -146,6 +153,7 @@ pub struct Prober {
     preferred: Preferred,
     config: Arc<Config>,
     jumps: Jumps,
+    admission: Admission,
 }
 
 impl Prober {
@@ -169,7 +177,15 @@ impl Prober {
             config: self::client_config(&preferred, settings.timeouts),
             preferred,
             jumps: Jumps::new(settings.jump_channels),
+            admission: Admission::new(settings.rate, settings.per_host),
         })
+    }
+
+    /// Waits for `--per-host` to let one more probe of `host:port` in; hold the slot for
+    /// the whole probe. Wait before starting the probe's deadline: queueing behind other
+    /// probes of the same host is not the asset's slowness.
+    pub async fn admit(&self, host: &str, port: u16) -> Option<HostSlot> {
+        self.admission.host(host, port).await
     }
 
     /// The admin stages of one asset, then its system users.
@@ -318,6 +334,7 @@ impl Prober {
                     .await?
             }
         };
+        deadline.paused(self.admission.connection()).await;
         let (tcp, ip) = deadline
             .stage(Stage::Connect, t.connect, connect::connect(&addrs, port))
             .await?;

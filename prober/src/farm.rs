@@ -1,0 +1,52 @@
+//! `prober farm`: the fixtures' farm of virtual assets, served until interrupted, with
+//! the files to probe it (see fixtures::farm).
+
+use std::io::Write;
+
+use fixtures::farm::{Farm, FarmSpec, address};
+use prober::cli::FarmArgs;
+use prober::limits;
+
+pub async fn run(args: FarmArgs) -> anyhow::Result<bool> {
+    let assets = args.assets as usize;
+    // Every probe in flight holds one of the farm's descriptors.
+    if let (_, Some(warning)) = limits::fit_concurrency(assets) {
+        eprintln!("prober farm: warning: {warning}");
+    }
+    let farm = Farm::start(FarmSpec {
+        assets,
+        mix: args.mix,
+        seed: args.seed,
+        port: args.port,
+    })
+    .await?;
+    let files = farm.write_files(&args.out)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "prober farm: {assets} assets on {}..{} port {}\n  inventory:   {}\n  credentials: {}\n  expected:    {}\nready",
+        address(0),
+        address(assets - 1),
+        farm.port(),
+        files.inventory.display(),
+        files.credentials.display(),
+        files.expected.display(),
+    )?;
+    stdout.flush()?;
+    drop(stdout);
+    stopped().await?;
+    eprintln!(
+        "prober farm: stopping after {} connections",
+        farm.accepted_at().len()
+    );
+    Ok(true)
+}
+
+/// Until Ctrl-C or SIGTERM (how scripts stop a background process).
+async fn stopped() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted,
+        _ = term.recv() => Ok(()),
+    }
+}
