@@ -11,37 +11,56 @@ use crate::category::Category;
 
 pub const MARKER: &str = "prober-inspect 1";
 
-/// POSIX sh. It reads nothing from the inventory, so nothing needs quoting.
+/// POSIX sh. It reads nothing from the inventory, so nothing needs quoting. Thousands of
+/// probes may hit hosts that share hardware, so it starts few processes: `id`, `sudo`
+/// (only for a non-root admin) and `uname`; the rest is shell builtins reading files.
 pub const SCRIPT: &str = r#"LC_ALL=C; export LC_ALL
 echo 'prober-inspect 1'
-u=$(id -u 2>/dev/null)
-echo "uid=$u"
-echo "user=$(id -un 2>/dev/null)"
-echo "groups=$(id -Gn 2>/dev/null)"
-if [ "$u" != 0 ]; then
+i=$(id 2>/dev/null)
+echo "id=$i"
+lines() { n=0; while [ $n -lt 8 ] && IFS= read -r l; do echo "$1=$l"; n=$((n+1)); done; }
+case "$i" in
+'uid=0('*|'uid=0 '*) ;;
+*)
   if command -v sudo >/dev/null 2>&1; then
     out=$(sudo -n id -u 2>&1 </dev/null); rc=$?
     echo "sudo_rc=$rc"
-    printf '%s\n' "$out" | head -n 8 | sed 's/^/sudo_out=/'
-    [ "$rc" = 0 ] || sudo -n -v 2>&1 </dev/null | head -n 4 | sed 's/^/sudo_v=/'
+    lines sudo_out <<EOF
+$out
+EOF
+    if [ "$rc" != 0 ]; then
+      out=$(sudo -n -v 2>&1 </dev/null)
+      lines sudo_v <<EOF
+$out
+EOF
+    fi
   else
     echo 'sudo_rc=absent'
-  fi
-fi
-for p in python3 python /usr/libexec/platform-python; do
-  w=$(command -v "$p" 2>/dev/null) && { echo "python=$w"; break; }
+  fi ;;
+esac
+py=
+set -f; saved=$IFS; IFS=:
+for p in python3 python; do
+  for d in $PATH; do
+    [ -n "$d" ] && [ -f "$d/$p" ] && [ -x "$d/$p" ] && { py="$d/$p"; break; }
+  done
+  [ -n "$py" ] && break
 done
+IFS=$saved; set +f
+[ -n "$py" ] || { [ -x /usr/libexec/platform-python ] && py=/usr/libexec/platform-python; }
+[ -n "$py" ] && echo "python=$py"
 for d in "$TMPDIR" /tmp /var/tmp "$HOME"; do
-  [ -n "$d" ] || continue
-  t="$d/.prober-$$"
-  if mkdir "$t" 2>/dev/null; then rmdir "$t"; echo "tmp=$d"; break; fi
+  [ -n "$d" ] && [ -d "$d" ] && [ -w "$d" ] && { echo "tmp=$d"; break; }
 done
-echo "hostname=$(uname -n 2>/dev/null)"
-echo "kernel=$(uname -r 2>/dev/null)"
-echo "arch=$(uname -m 2>/dev/null)"
-echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
-grep '^MemTotal:' /proc/meminfo 2>/dev/null | sed 's/^/meminfo=/'
-grep -E '^(ID|VERSION_ID|PRETTY_NAME)=' /etc/os-release 2>/dev/null | sed 's/^/os_/'
+echo "uname=$(uname -nrm 2>/dev/null)"
+if { read -r c </sys/devices/system/cpu/online; } 2>/dev/null; then echo "cpus_online=$c"
+else echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null)"; fi
+{ read -r m </proc/meminfo; } 2>/dev/null && echo "meminfo=$m"
+if [ -r /etc/os-release ]; then
+  while IFS= read -r l; do
+    case "$l" in ID=*|VERSION_ID=*|PRETTY_NAME=*) echo "os_$l" ;; esac
+  done </etc/os-release
+fi
 echo end
 "#;
 
@@ -91,6 +110,15 @@ pub fn parse(output: &Output) -> Result<Report, Failure> {
         let value = value.as_str();
         let text = || Some(value.trim().to_string()).filter(|v| !v.is_empty());
         match key.as_str() {
+            "id" => read_id(value, &mut report),
+            "uname" => {
+                let mut parts = value.split_whitespace().map(String::from);
+                report.facts.hostname = parts.next();
+                report.facts.kernel = parts.next();
+                report.facts.arch = parts.next();
+            }
+            "cpus_online" => report.facts.cpus = cpu_count(value),
+            // One by one, as `id -u`, `id -un` and `id -Gn` print them.
             "uid" => report.uid = value.trim().parse().ok(),
             "user" => report.user = text(),
             "groups" => report.groups = value.split_whitespace().map(String::from).collect(),
@@ -111,6 +139,34 @@ pub fn parse(output: &Output) -> Result<Report, Failure> {
         }
     }
     Ok(report)
+}
+
+/// `uid=1000(admin) gid=1000(admin) groups=1000(admin),27(sudo)`, as `id` prints it;
+/// ids without a name stay numbers.
+fn read_id(value: &str, report: &mut Report) {
+    let name = |id: &str| match id.split_once('(') {
+        Some((_, rest)) => rest.trim_end_matches(')').to_string(),
+        None => id.to_string(),
+    };
+    for field in value.split_whitespace() {
+        match field.split_once('=') {
+            Some(("uid", id)) => {
+                report.uid = id.split('(').next().and_then(|n| n.parse().ok());
+                report.user = id.contains('(').then(|| name(id));
+            }
+            Some(("groups", ids)) => report.groups = ids.split(',').map(name).collect(),
+            _ => {}
+        }
+    }
+}
+
+/// `0-3,8-11`, as /sys/devices/system/cpu/online lists the CPUs.
+fn cpu_count(value: &str) -> Option<u32> {
+    value.trim().split(',').try_fold(0u32, |count, range| {
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        let (first, last): (u32, u32) = (first.parse().ok()?, last.parse().ok()?);
+        Some(count + last.checked_sub(first)? + 1)
+    })
 }
 
 fn unquote(value: &str) -> Option<String> {

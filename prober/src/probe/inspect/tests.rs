@@ -12,8 +12,9 @@ fn report(body: &str) -> Report {
     parse(&output(&format!("{MARKER}\n{body}\nend\n"))).unwrap()
 }
 
-const HEALTHY_SUDO: &str = "uid=1000\nuser=admin\ngroups=admin users\nsudo_rc=0\nsudo_out=0\n\
-    python=/usr/bin/python3\ntmp=/tmp\nhostname=web-1\nkernel=6.1.0-18-amd64\narch=x86_64\ncpus=4\n\
+const HEALTHY_SUDO: &str = "id=uid=1000(admin) gid=1000(admin) groups=1000(admin),100(users)\n\
+    sudo_rc=0\nsudo_out=0\npython=/usr/bin/python3\ntmp=/tmp\nuname=web-1 6.1.0-18-amd64 x86_64\n\
+    cpus_online=0-3\n\
     meminfo=MemTotal:        8039448 kB\nos_PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nos_ID=debian\nos_VERSION_ID=\"12\"";
 
 #[test]
@@ -30,6 +31,20 @@ fn a_healthy_sudo_admin() {
     assert_eq!(facts.os_version.as_deref(), Some("12"));
     assert_eq!(facts.memory_mb, Some(7851));
     assert_eq!(facts.cpus, Some(4));
+    assert_eq!(facts.hostname.as_deref(), Some("web-1"));
+    assert_eq!(facts.arch.as_deref(), Some("x86_64"));
+    assert_eq!(r.groups, ["admin", "users"]);
+}
+
+#[test]
+fn id_without_names_and_cpu_lists() {
+    let r = report("id=uid=1234 gid=1234 groups=1234,27(sudo) context=unconfined_u");
+    assert_eq!((r.uid, r.user.as_deref()), (Some(1234), None));
+    assert_eq!(r.groups, ["1234", "sudo"]);
+    assert_eq!(cpu_count("0-3,8-11"), Some(8));
+    assert_eq!(cpu_count("0"), Some(1));
+    assert_eq!(cpu_count("3-1"), None);
+    assert_eq!(cpu_count("x"), None);
 }
 
 fn verdict(body: &str) -> Category {
