@@ -105,7 +105,9 @@ impl Entries {
 pub struct KnownHosts {
     path: PathBuf,
     entries: RwLock<Entries>,
-    append: Mutex<()>,
+    /// The file, opened for appending on the first key learned, and kept open: a run
+    /// may learn a key per asset.
+    append: Mutex<Option<std::fs::File>>,
     learned: AtomicUsize,
     /// The first error writing to the file; later ones are alike.
     learn_error: Mutex<Option<String>>,
@@ -139,7 +141,7 @@ impl KnownHosts {
         Ok(KnownHosts {
             path: path.to_path_buf(),
             entries: RwLock::new(entries),
-            append: Mutex::new(()),
+            append: Mutex::new(None),
             learned: AtomicUsize::new(0),
             learn_error: Mutex::new(None),
         })
@@ -220,14 +222,7 @@ impl KnownHosts {
         result.map(|_| ())
     }
 
-    /// Whether a line was added: another asset of the same host may have learned the key
-    /// while this one waited for the lock.
-    fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<bool> {
-        let encoded = key.to_openssh().map_err(io::Error::other)?;
-        let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
-        if self.check(&[name.to_string()], key) == HostKeyStatus::Known {
-            return Ok(false);
-        }
+    fn open_for_append(&self) -> io::Result<std::fs::File> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -245,7 +240,22 @@ impl KnownHosts {
                 file.write_all(b"\n")?;
             }
         }
-        writeln!(file, "{name} {encoded}")?;
+        Ok(file)
+    }
+
+    /// Whether a line was added: another asset of the same host may have learned the key
+    /// while this one waited for the lock.
+    fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<bool> {
+        let encoded = key.to_openssh().map_err(io::Error::other)?;
+        let mut append = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        if self.check(&[name.to_string()], key) == HostKeyStatus::Known {
+            return Ok(false);
+        }
+        let file = match &mut *append {
+            Some(file) => file,
+            empty => empty.insert(self.open_for_append()?),
+        };
+        file.write_all(format!("{name} {encoded}\n").as_bytes())?;
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         let number = entries.lines.last().map_or(1, |l| l.number + 1);
         entries.push(Line {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks: writes docs/BENCHMARKS.md and its plot, docs/bench-throughput.svg.
+#
+#   scripts/bench.sh [--quick] [--no-compare]
+#
+#   --quick        smaller farm runs and one comparison round, to try the script (~5 min)
+#   --no-compare   skip the OpenSSH fixture comparison (no docker needed)
+#
+# 1. builds the release binary;
+# 2. the farm (scripts/bench/farm.py): `prober farm` on loopback, probed at 1,000 to 100,000
+#    assets and at rising concurrency;
+# 3. the OpenSSH fixtures (scripts/bench/compare.sh): prober vs Ansible vs the OpenSSH client,
+#    interleaved rounds, fixtures brought up and down by the compose scripts;
+# 4. the report (scripts/bench/report.py), with a verdict on every target.
+# The farm runs first, while no container runs, so the fixtures' load does not skew it.
+# Raw results stay in BENCH_OUT (default: a new directory under /tmp), named at the end.
+# Traffic goes only to loopback and the fixtures' containers; pip reaches PyPI for Ansible.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+quick=()
+compare=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=(--quick) ;;
+    --no-compare) compare=0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) log "unknown option $arg (see --help)"; exit 2 ;;
+  esac
+done
+
+out="${BENCH_OUT:-$(mktemp -d /tmp/prober-bench.XXXXXX)}"
+mkdir -p "$out" docs
+log "raw results in $out"
+
+log "cargo build --release"
+cargo build --release --locked -p prober
+prober="$PWD/target/release/prober"
+
+# Every probe in flight holds a descriptor in the prober and one in the farm.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+log "farm"
+python3 scripts/bench/farm.py "$out" --prober "$prober" "${quick[@]}"
+
+if ((compare)); then
+  log "OpenSSH fixtures: prober, Ansible, OpenSSH client"
+  rounds=()
+  ((${#quick[@]} == 0)) || rounds=(--rounds 1)
+  PROBER="$prober" scripts/bench/compare.sh "$out" "${rounds[@]}"
+fi
+
+python3 scripts/bench/report.py "$out" --out docs/BENCHMARKS.md --svg docs/bench-throughput.svg
+log "done: docs/BENCHMARKS.md (raw results in $out)"
