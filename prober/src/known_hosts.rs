@@ -1,10 +1,12 @@
 //! OpenSSH known_hosts, read once per run: plain, wildcard, negated and hashed (`|1|`)
 //! host patterns, `@revoked` keys; new keys appended under accept-new like `ssh` does.
-//! Lines naming hosts exactly are indexed by name, so a run that learns a hundred
-//! thousand keys does not scan them all for every asset.
+//! Lines naming hosts exactly are indexed by name, and keys learned during the run are
+//! kept as digests: a run that learns a hundred thousand keys neither scans them all for
+//! every asset nor holds them all in memory.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
+use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +15,7 @@ use std::sync::{Mutex, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
-use russh::keys::{Algorithm, PublicKey};
+use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
 
 /// `--host-key-check`: what to do with a key known_hosts does not vouch for.
@@ -62,6 +64,29 @@ struct Entries {
     /// Lines with a wildcard, negated or hashed pattern: checked against every name.
     patterned: Vec<usize>,
     revoked: Vec<usize>,
+    /// Keys this run learned, by a digest of the host name.
+    learned: HashMap<u64, Learned>,
+    /// Distinct algorithms of the learned keys, which `Learned` points into.
+    algorithms: Vec<Algorithm>,
+    /// Keyed per run, so nobody can pick names that collide.
+    names: RandomState,
+    /// The line number the next learned key gets.
+    next_number: usize,
+}
+
+/// A learned key, in about 32 bytes instead of a parsed key and its names.
+struct Learned {
+    /// The first half of the key's SHA-256 fingerprint.
+    digest: [u8; 16],
+    algorithm: u8,
+    number: usize,
+}
+
+fn digest(key: &PublicKey) -> [u8; 16] {
+    let fingerprint = key.fingerprint(HashAlg::Sha256);
+    let mut digest = [0u8; 16];
+    digest.copy_from_slice(&fingerprint.as_bytes()[..16]);
+    digest
 }
 
 impl Entries {
@@ -79,7 +104,42 @@ impl Entries {
         } else {
             self.patterned.push(index);
         }
+        self.next_number = self.next_number.max(line.number + 1);
         self.lines.push(line);
+    }
+
+    fn name_digest(&self, name: &str) -> u64 {
+        self.names.hash_one(name.to_lowercase())
+    }
+
+    fn remember(&mut self, name: &str, key: &PublicKey) {
+        let algorithm = key.algorithm();
+        let index = match self.algorithms.iter().position(|a| *a == algorithm) {
+            Some(index) => index,
+            None => {
+                self.algorithms.push(algorithm);
+                self.algorithms.len() - 1
+            }
+        };
+        let learned = Learned {
+            digest: digest(key),
+            algorithm: u8::try_from(index).unwrap_or(u8::MAX),
+            number: self.next_number.max(1),
+        };
+        self.next_number = learned.number + 1;
+        self.learned.insert(self.name_digest(name), learned);
+    }
+
+    /// Keys learned for any of `names`: their digest, algorithm and line.
+    fn learned_for(&self, names: &[String]) -> Vec<(&[u8; 16], &Algorithm, usize)> {
+        names
+            .iter()
+            .filter_map(|name| self.learned.get(&self.name_digest(name)))
+            .map(|l| {
+                let algorithm = &self.algorithms[usize::from(l.algorithm)];
+                (&l.digest, algorithm, l.number)
+            })
+            .collect()
     }
 
     /// Unrevoked lines that match any of `names`, in file order.
@@ -173,6 +233,15 @@ impl KnownHosts {
                 changed = Some(line.number);
             }
         }
+        let ours = digest(key);
+        for (learned, algorithm, number) in entries.learned_for(names) {
+            if *learned == ours {
+                return HostKeyStatus::Known;
+            }
+            if same_family(algorithm, &key.algorithm()) && changed.is_none() {
+                changed = Some(number);
+            }
+        }
         match changed {
             Some(line) => HostKeyStatus::Changed { line },
             None => HostKeyStatus::Unknown,
@@ -185,8 +254,17 @@ impl KnownHosts {
     pub fn known_algorithms(&self, names: &[String]) -> Vec<Algorithm> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let mut algorithms = Vec::new();
-        for line in entries.matching(names) {
-            let algorithm = line.key.algorithm();
+        let learned = entries.learned_for(names);
+        let found = entries
+            .matching(names)
+            .into_iter()
+            .map(|line| line.key.algorithm())
+            .chain(
+                learned
+                    .into_iter()
+                    .map(|(_, algorithm, _)| algorithm.clone()),
+            );
+        for algorithm in found {
             if !algorithms.contains(&algorithm) {
                 algorithms.push(algorithm);
             }
@@ -256,17 +334,10 @@ impl KnownHosts {
             empty => empty.insert(self.open_for_append()?),
         };
         file.write_all(format!("{name} {encoded}\n").as_bytes())?;
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        let number = entries.lines.last().map_or(1, |l| l.number + 1);
-        entries.push(Line {
-            number,
-            patterns: vec![Pattern::Plain {
-                glob: name.to_string(),
-                negated: false,
-            }],
-            revoked: false,
-            key: key.clone(),
-        });
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remember(name, key);
         Ok(true)
     }
 }
