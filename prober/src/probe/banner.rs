@@ -32,16 +32,17 @@ where
     if let Err(e) = stream.write_all(ours.as_bytes()).await {
         return Err(io_failure(&e, &[]));
     }
+    // Read straight into the heap buffer: a buffer in this future would sit in every
+    // probe in flight, thousands at once.
     let mut received = Vec::with_capacity(512);
     let mut line_start = 0;
-    let mut chunk = [0u8; 2048];
     loop {
-        let n = match stream.read(&mut chunk).await {
+        received.reserve(256);
+        match stream.read_buf(&mut received).await {
             Ok(0) => return Err(closed(&received)),
-            Ok(n) => n,
+            Ok(_) => {}
             Err(e) => return Err(io_failure(&e, &received)),
-        };
-        received.extend_from_slice(&chunk[..n]);
+        }
         while let Some(end) = received[line_start..].iter().position(|b| *b == b'\n') {
             let line = &received[line_start..line_start + end];
             let text = printable(line);
