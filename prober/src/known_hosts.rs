@@ -543,7 +543,17 @@ mod tests {
             HostKeyStatus::Known
         );
         let reloaded = KnownHosts::load(&path).unwrap();
-        assert_eq!(reloaded.check(&[name], &k), HostKeyStatus::Known);
+        assert_eq!(
+            reloaded.check(std::slice::from_ref(&name), &k),
+            HostKeyStatus::Known
+        );
+        // Within the run, another key for a learned name is a changed key, by any case.
+        assert_eq!(
+            kh.check(&[name.to_uppercase()], &key()),
+            HostKeyStatus::Changed { line: 1 }
+        );
+        assert_eq!(kh.known_algorithms(&[name]), vec![Algorithm::Ed25519]);
+        assert_eq!(kh.check(&["other".into()], &k), HostKeyStatus::Unknown);
     }
 
     #[test]

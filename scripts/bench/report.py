@@ -126,6 +126,11 @@ def main():
     compare_path = os.path.join(args.outdir, "compare.json")
     compare = json.load(open(compare_path)) if os.path.exists(compare_path) else None
     host = machine()
+    notrack_file = os.path.join(args.outdir, "notrack.txt")
+    notrack = open(notrack_file).read().strip() if os.path.exists(notrack_file) else "unknown"
+    if notrack == "applied":
+        notrack = ("off while the farm ran (bench.sh exempts 127.128.0.0/12 from the host firewall's "
+                   "conntrack, which otherwise fills at this connection rate and drops new connections)")
 
     sweep = farm["sweep"]
     throughput = by_concurrency(sweep, "probes_per_s")
@@ -212,7 +217,8 @@ def main():
       "127.128.0.0/12 (one address each, one port, real SSH with russh); every probe is a full admin probe: "
       "TCP, banner, curve25519 key exchange, ed25519 host key checked and learned into a fresh known_hosts "
       "(accept-new), ed25519 public-key login, and the inspection exec (uid, sudo, python, temp dir, facts). "
-      "Medians of the rounds; the rounds run the settings interleaved.\n")
+      "Medians of the rounds; the rounds run the settings interleaved. "
+      f"Connection tracking for the farm's addresses: {notrack}.\n")
     w(f"![throughput against concurrency]({os.path.relpath(args.svg, os.path.dirname(args.out))})\n")
     w("| --concurrency | probes/s | client CPU ms/probe | farm CPU ms/probe | peak RSS MB |")
     w("|---:|---:|---:|---:|---:|")
