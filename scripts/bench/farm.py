@@ -143,7 +143,11 @@ def main():
     rounds = 1 if args.quick else 3
     sweep_assets = 2000 if args.quick else 10000
     sweep = [16, 64, 256, 1024, 4096, sweep_assets]
-    runs = {"mix": DEFAULT_MIX, "banner_timeout": BANNER_TIMEOUT, "scale": [], "sweep": []}
+    commit = subprocess.run(
+        ["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    runs = {"commit": commit, "mix": DEFAULT_MIX, "banner_timeout": BANNER_TIMEOUT, "scale": [], "sweep": []}
 
     for assets in scale_sizes:
         farm = Farm(prober, assets, DEFAULT_MIX, os.path.join(args.outdir, "raw", f"mix-{assets}.csv"))
