@@ -5,13 +5,17 @@ use std::io::Write;
 
 use fixtures::farm::{Farm, FarmSpec, address};
 use prober::cli::FarmArgs;
-use prober::limits;
 
 pub async fn run(args: FarmArgs) -> anyhow::Result<bool> {
     let assets = args.assets as usize;
     // Every probe in flight holds one of the farm's descriptors.
-    if let (_, Some(warning)) = limits::fit_concurrency(assets) {
-        eprintln!("prober farm: warning: {warning}");
+    let wanted = assets as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit < wanted => eprintln!(
+            "prober farm: warning: the open-file limit is {limit}: at most about that many connections at once (raise it with ulimit -n)"
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("prober farm: warning: cannot raise the open-file limit: {e}"),
     }
     let farm = Farm::start(FarmSpec {
         assets,

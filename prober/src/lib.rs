@@ -11,7 +11,7 @@ pub mod cli;
 pub mod credentials;
 pub mod inventory;
 pub mod known_hosts;
-pub mod limits;
+mod limits;
 pub mod probe;
 pub mod quote;
 pub mod report;
