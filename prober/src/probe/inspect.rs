@@ -118,10 +118,6 @@ pub fn parse(output: &Output) -> Result<Report, Failure> {
                 report.facts.arch = parts.next();
             }
             "cpus_online" => report.facts.cpus = cpu_count(value),
-            // One by one, as `id -u`, `id -un` and `id -Gn` print them.
-            "uid" => report.uid = value.trim().parse().ok(),
-            "user" => report.user = text(),
-            "groups" => report.groups = value.split_whitespace().map(String::from).collect(),
             "sudo_rc" => report.sudo_rc = text(),
             "sudo_out" => report.sudo_out.push(value.to_string()),
             "sudo_v" => report.sudo_v.push(value.to_string()),

@@ -56,45 +56,47 @@ fn verdict(body: &str) -> Category {
 
 #[test]
 fn sudo_answers() {
-    let base = "uid=1000\nuser=admin\npython=/usr/bin/python3\ntmp=/tmp\n";
+    let base = "python=/usr/bin/python3\ntmp=/tmp\n";
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin sudo\nsudo_rc=1\nsudo_out=sudo: a password is required\n\
+            "{base}id=uid=1000(admin) gid=1000(admin) groups=1000(admin),27(sudo)\nsudo_rc=1\nsudo_out=sudo: a password is required\n\
              sudo_v=sudo: a password is required"
         )),
         Category::SudoPasswordRequired
     );
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin\nsudo_rc=1\nsudo_out=sudo: a password is required\n\
+            "{base}id=uid=1000(admin) gid=1000(admin) groups=1000(admin)\nsudo_rc=1\nsudo_out=sudo: a password is required\n\
              sudo_v=Sorry, user admin may not run sudo on web-1."
         )),
         Category::AdminNotPrivileged
     );
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin\nsudo_rc=1\nsudo_out=sudo: sorry, you must have a tty to run sudo"
+            "{base}id=uid=1000(admin) gid=1000(admin) groups=1000(admin)\nsudo_rc=1\nsudo_out=sudo: sorry, you must have a tty to run sudo"
         )),
         Category::SudoRequiretty
     );
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin wheel\nsudo_rc=1\nsudo_out=admin is not in the sudoers file.  This incident will be reported."
+            "{base}id=uid=1000(admin) gid=1000(admin) groups=1000(admin),10(wheel)\nsudo_rc=1\nsudo_out=admin is not in the sudoers file.  This incident will be reported."
         )),
-        Category::AdminNotPrivileged
-    );
-    assert_eq!(
-        verdict(&format!("{base}groups=admin\nsudo_rc=absent")),
         Category::AdminNotPrivileged
     );
     assert_eq!(
         verdict(&format!(
-            "{base}groups=admin\nsudo_rc=0\nsudo_out=sudo: unable to resolve host web-1: Name or service not known\nsudo_out=0"
+            "{base}id=uid=1000(admin) gid=1000(admin) groups=1000(admin)\nsudo_rc=absent"
+        )),
+        Category::AdminNotPrivileged
+    );
+    assert_eq!(
+        verdict(&format!(
+            "{base}id=uid=1000(admin) gid=1000(admin) groups=1000(admin)\nsudo_rc=0\nsudo_out=sudo: unable to resolve host web-1: Name or service not known\nsudo_out=0"
         )),
         Category::Ok
     );
     assert_eq!(
-        verdict("uid=0\nuser=root\npython=/usr/bin/python3\ntmp=/tmp"),
+        verdict("id=uid=0(root) gid=0(root) groups=0(root)\npython=/usr/bin/python3\ntmp=/tmp"),
         Category::Ok
     );
 }
@@ -102,11 +104,11 @@ fn sudo_answers() {
 #[test]
 fn python_then_tmp() {
     assert_eq!(
-        verdict("uid=0\nuser=root\ntmp=/tmp"),
+        verdict("id=uid=0(root) gid=0(root) groups=0(root)\ntmp=/tmp"),
         Category::PythonMissing
     );
     assert_eq!(
-        verdict("uid=0\nuser=root\npython=/usr/libexec/platform-python"),
+        verdict("id=uid=0(root) gid=0(root) groups=0(root)\npython=/usr/libexec/platform-python"),
         Category::TmpNotWritable
     );
 }
@@ -136,7 +138,10 @@ fn nologin_shell_output_is_shell_unavailable() {
 
 #[test]
 fn output_cut_short_is_not_judged_as_missing_python() {
-    let cut = parse(&output(&format!("{MARKER}\nuid=0\nuser=root\n"))).unwrap();
+    let cut = parse(&output(&format!(
+        "{MARKER}\nid=uid=0(root) gid=0(root) groups=0(root)\n"
+    )))
+    .unwrap();
     let failure = judge(&cut, &mut Observations::default()).unwrap_err();
     assert_eq!(failure.category, Category::SshProtocolError);
 }
@@ -144,7 +149,7 @@ fn output_cut_short_is_not_judged_as_missing_python() {
 #[test]
 fn login_noise_before_the_marker_is_ignored() {
     let r = parse(&output(&format!(
-        "Last login: yesterday\n{MARKER}\nuid=0\nend\n"
+        "Last login: yesterday\n{MARKER}\nid=uid=0(root) gid=0(root) groups=0(root)\nend\n"
     )))
     .unwrap();
     assert_eq!(r.uid, Some(0));
