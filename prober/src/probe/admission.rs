@@ -29,8 +29,8 @@ struct Pacer {
 /// The right to probe one host; dropping it lets the next probe of that host in.
 pub struct HostSlot {
     key: String,
+    /// Taken only when the slot is dropped.
     permit: Option<OwnedSemaphorePermit>,
-    semaphore: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
@@ -61,11 +61,13 @@ impl Admission {
             .entry(key.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
             .clone();
-        let permit = semaphore.clone().acquire_owned().await.ok();
+        let permit = semaphore
+            .acquire_owned()
+            .await
+            .expect("host semaphores are never closed");
         Some(HostSlot {
             key,
-            permit,
-            semaphore,
+            permit: Some(permit),
             hosts: self.hosts.clone(),
         })
     }
@@ -81,11 +83,15 @@ impl Admission {
 
 impl Drop for HostSlot {
     fn drop(&mut self) {
+        let Some(permit) = self.permit.take() else {
+            return;
+        };
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
-        self.permit.take();
+        let semaphore = permit.semaphore().clone();
+        drop(permit);
         // Forget hosts nobody holds or waits for (each holds a clone), so a run over a
         // hundred thousand hosts does not keep a hundred thousand semaphores.
-        if Arc::strong_count(&self.semaphore) == 2 {
+        if Arc::strong_count(&semaphore) == 2 {
             hosts.remove(&self.key);
         }
     }
