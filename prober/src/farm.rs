@@ -22,6 +22,7 @@ pub async fn run(args: FarmArgs) -> anyhow::Result<bool> {
         mix: args.mix,
         seed: args.seed,
         port: args.port,
+        record_accepts: false,
     })
     .await?;
     let files = farm.write_files(&args.out)?;
@@ -41,7 +42,7 @@ pub async fn run(args: FarmArgs) -> anyhow::Result<bool> {
     stopped().await?;
     eprintln!(
         "prober farm: stopping after {} connections",
-        farm.accepted_at().len()
+        farm.accepted()
     );
     Ok(true)
 }

@@ -365,6 +365,9 @@ async fn system_users_get_a_result_each_beside_the_asset() {
         .iter()
         .find(|r| r["system_user"] == "lab-deploy-wrong-password")
         .unwrap();
+    // The fake host does not run the diagnosis script, so the login failure stays
+    // undiagnosed here; the compose fixtures assert the diagnosed categories.
+    assert_eq!(wrong["category"], "auth_failed", "{wrong:#}");
     assert_eq!(wrong["stage"], "system_user", "{wrong:#}");
     assert_eq!(wrong["auth_methods"], json!(["publickey", "password"]));
     assert_eq!(run.status, 1, "a failing system user fails the run");
