@@ -116,7 +116,7 @@ async fn unregistered_keys_are_refused_and_failures_lock_the_user() {
         );
     })
     .await;
-    assert!(lab.gateway.failures("alice") >= 3);
+    assert_eq!(lab.gateway.failures("alice"), 3);
 }
 
 #[tokio::test]
@@ -137,4 +137,15 @@ async fn the_web_terminal_port_answers_an_upgrade() {
         response.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
         "{response}"
     );
+    // A plain request is not an upgrade: the port must say so, not answer anything.
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", lab.ws_port))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /koko/ws/terminal/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
 }
