@@ -26,7 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
     --no-compare) compare=0 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) log "unknown option $arg (see --help)"; exit 2 ;;
   esac
 done
@@ -47,6 +47,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # (262,144 entries by default) and the kernel drops new connections, which then time out. As
 # root, the farm's addresses are exempted from tracking while it runs, and only those.
 farm_range=127.128.0.0/12
+notrack_applied=0
 notrack_rules=("PREROUTING -s $farm_range" "PREROUTING -d $farm_range" "OUTPUT -s $farm_range" "OUTPUT -d $farm_range")
 notrack() {
   local rule
@@ -57,6 +58,7 @@ notrack() {
 }
 if [[ "$(id -u)" == 0 && -e /proc/sys/net/netfilter/nf_conntrack_count ]] && command -v iptables >/dev/null; then
   notrack -I
+  notrack_applied=1
   trap 'notrack -D' EXIT
   echo "applied" >"$out/notrack.txt"
 else
@@ -65,7 +67,7 @@ fi
 
 log "farm"
 python3 scripts/bench/farm.py "$out" --prober "$prober" "${quick[@]}"
-if [[ "$(cat "$out/notrack.txt")" == applied ]]; then
+if ((notrack_applied)); then
   notrack -D
   trap - EXIT
 fi

@@ -275,12 +275,17 @@ check_jump-noforward() {
   rc_is 255 && has 'administratively prohibited' && ok "$(grep -m1 'prohibited' <<<"$OUT")"
 }
 check_internal-asset() {
-  # Only a route lookup, no traffic: this machine has no way to the internal network.
+  # No traffic, only this machine's own configuration. The bridge itself must have no
+  # address on the internal subnet (the network is internal with inhibit_ipv4): a route
+  # check alone would pass as root whatever the bridge had, since fixtures-up.sh replaces
+  # the subnet's route with an unreachable one.
+  run ip -4 -o addr show to 172.29.78.0/24
+  lacks 'inet ' || return 1
   run ip route get 172.29.78.10
   lacks 'dev br-' || return 1
   # fixtures-up.sh, as root, makes the subnet unreachable so nothing can leave for it.
   if [[ "$(id -u)" == 0 ]]; then has 'No route to host|unreachable' || return 1; fi
-  ok "no route from this machine through a lab bridge: $(head -n 1 <<<"$OUT")"
+  ok "no address on the internal subnet and no route through a lab bridge: $(head -n 1 <<<"$OUT")"
 }
 
 check_koko() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The farm half of the benchmark: `prober farm` serves virtual assets on loopback and
 `prober check` probes them, measured from outside (wall time, the prober's CPU and peak RSS
-from wait4, the farm's CPU from /proc).
+by measure.py, the farm's CPU from /proc).
 
     farm.py OUTDIR --prober PATH [--quick]
 
@@ -28,6 +28,7 @@ DEFAULT_CONCURRENCY = 256
 # Silent assets end at the banner timeout; 2 s instead of 10 keeps the runs' tails short.
 BANNER_TIMEOUT = "2s"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+MEASURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "measure.py")
 
 
 def log(message):
@@ -41,7 +42,7 @@ class Farm:
         self.inventory = inventory
         base = inventory[: -len(".csv")]
         self.credentials = base + ".credentials.toml"
-        self.expected = base + ".expected.csv"
+        expected = base + ".expected.csv"
         self.log = open(base + ".farm.log", "w")
         self.proc = subprocess.Popen(
             [prober, "farm", "--assets", str(assets), "--mix", mix, "--out", inventory],
@@ -52,6 +53,8 @@ class Farm:
         # The farm prints its files, then `ready`; it exits (EOF here) if it cannot start.
         for line in self.proc.stdout:
             if line.strip() == "ready":
+                # Read once: every round compares its results with it.
+                self.expected = categories(expected)
                 return
         self.stop()
         raise SystemExit(f"prober farm did not get ready (see {self.log.name})")
@@ -72,9 +75,9 @@ class Farm:
         self.log.close()
 
 
-def categories(path, column="category"):
+def categories(path):
     with open(path, newline="") as f:
-        return {row["name"]: row[column] for row in csv.DictReader(f)}
+        return {row["name"]: row["category"] for row in csv.DictReader(f)}
 
 
 def check(prober, farm, name, outdir, concurrency, assets):
@@ -91,31 +94,33 @@ def check(prober, farm, name, outdir, concurrency, assets):
         "--banner-timeout", BANNER_TIMEOUT,
         "--format", "csv", "--output", results, "--quiet",
     ]
+    raw = os.path.join(outdir, "raw", name)
     farm_cpu = farm.cpu_s()
-    with open(os.path.join(outdir, "raw", f"{name}.err"), "w") as err:
-        started = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    subprocess.run(
+        [sys.executable, MEASURE, "--json", raw + ".json", "--stdout", os.devnull, "--stderr", raw + ".err", "--"]
+        + argv,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     farm_cpu = farm.cpu_s() - farm_cpu
+    with open(raw + ".json") as f:
+        measured = json.load(f)
     # 1 only says some assets failed, which the mix makes sure of; 2 is an error.
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{name}: prober check exited {proc.returncode}; see raw/{name}.err")
-    expected = categories(farm.expected)
+    if measured["rc"] not in (0, 1):
+        raise SystemExit(f"{name}: prober check exited {measured['rc']}; see raw/{name}.err")
     got = categories(results)
-    matching = sum(1 for n, c in expected.items() if got.get(n) == c)
-    cpu = usage.ru_utime + usage.ru_stime
+    matching = sum(1 for n, c in farm.expected.items() if got.get(n) == c)
+    wall = measured["wall_s"]
     figures = {
         "name": name,
         "assets": assets,
         "concurrency": concurrency,
         "wall_s": round(wall, 3),
         "probes_per_s": round(assets / wall, 1),
-        "user_s": round(usage.ru_utime, 3),
-        "sys_s": round(usage.ru_stime, 3),
-        "cpu_ms_per_probe": round(cpu * 1000 / assets, 3),
-        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "user_s": round(measured["user_s"], 3),
+        "sys_s": round(measured["sys_s"], 3),
+        "cpu_ms_per_probe": round(measured["cpu_s"] * 1000 / assets, 3),
+        "max_rss_mb": round(measured["max_rss_kb"] / 1024, 1),
         "farm_cpu_ms_per_probe": round(farm_cpu * 1000 / assets, 3),
         "results": len(got),
         "matching": matching,
@@ -142,7 +147,8 @@ def main():
     scale_sizes = [1000, 10000] if args.quick else [1000, 10000, 100000]
     rounds = 1 if args.quick else 3
     sweep_assets = 2000 if args.quick else 10000
-    sweep = [16, 64, 256, 1024, 4096, sweep_assets]
+    # Up to every asset in flight at once; no setting above that (it would run the same).
+    sweep = [c for c in (16, 64, 256, 1024, 4096) if c < sweep_assets] + [sweep_assets]
     commit = subprocess.run(
         ["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"],
         capture_output=True, text=True, check=False,

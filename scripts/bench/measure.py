@@ -113,12 +113,8 @@ def main():
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
 
-    while True:
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        except InterruptedError:
-            continue
+    # wait4 retries on EINTR by itself (PEP 475); `forward` never raises.
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
     # Orphans of the tree that have already exited are our zombies now: count them too.

@@ -168,19 +168,21 @@ def main():
     targets.append(("sessions", "10,000 concurrent sessions under 256 MB peak RSS",
                     f"{rss[most]:.0f} MB with {in_flight:,} probes in flight", in_flight >= 10000 and rss[most] < 256))
     if len(sizes) >= 2 and sizes[-1] >= 100000:
-        small, large = rss_at[10000] if 10000 in rss_at else rss_at[sizes[-2]], rss_at[sizes[-1]]
-        per_asset = (large - small) * 1024 * 1024 / (sizes[-1] - (10000 if 10000 in rss_at else sizes[-2]))
+        small_n = 10000 if 10000 in rss_at else sizes[-2]
+        small, large = rss_at[small_n], rss_at[sizes[-1]]
+        per_asset = (large - small) * 1024 * 1024 / (sizes[-1] - small_n)
         WHY["flat"] = WHY["flat"].format(per_asset=per_asset)
         targets.append(("flat", "memory flat from 10,000 to 100,000 assets",
                         f"{small:.0f} MB → {large:.0f} MB ({large / small:.2f}×)", large <= small * 1.10))
     targets.append(("match", "100% of results match the farm's expected categories",
                     f"{len(all_runs) - len(mismatched)} of {len(all_runs)} runs at 100%", not mismatched))
     if compare:
-        ratios = compare["ratios_vs_prober"]
+        # compare.sh judges its own targets; the verdicts are taken from it, not redone.
+        ratios, met = compare["ratios_vs_prober"], compare["targets_met"]
         targets.append(("ansible", "≥ 10× Ansible's wall time on the OpenSSH fixtures",
-                        f"{ratios['ansible']['wall']:.1f}×", ratios["ansible"]["wall"] >= 10))
+                        f"{ratios['ansible']['wall']:.1f}×", met["ansible_wall_10x"]))
         targets.append(("openssh", "≥ 3× the OpenSSH client's wall time on the OpenSSH fixtures",
-                        f"{ratios['openssh']['wall']:.1f}×", ratios["openssh"]["wall"] >= 3))
+                        f"{ratios['openssh']['wall']:.1f}×", met["openssh_wall_3x"]))
 
     for path in (args.out, args.svg):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
