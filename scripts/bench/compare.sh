@@ -30,8 +30,9 @@ BENCH="$ROOT/scripts/bench"
 MEASURE="$BENCH/measure.py"
 GENERATED="$ROOT/fixtures/generated"
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# log, die and the lab network's name.
+# shellcheck source-path=SCRIPTDIR source=../lib-fixtures.sh
+source "$ROOT/scripts/lib-fixtures.sh"
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 # --- arguments --------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ openssh_cmd() {
 # --- CPU counters outside the client ----------------------------------------------------------
 # shellcheck disable=SC2046 # one container id per word
 mapfile -t CONTAINER_IDS < <(docker inspect -f '{{.Id}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' \
-  $(docker ps -q --filter network=prober-lab) |
+  $(docker ps -q --filter network="$LAB_NETWORK") |
   awk -v ips="${HOST_IPS[*]}" 'BEGIN { split(ips, a, " "); for (i in a) want[a[i]] = 1 }
     { for (i = 2; i <= NF; i++) if ($i in want) { print $1; break } }')
 ((${#CONTAINER_IDS[@]} == NHOSTS)) || log "warning: found ${#CONTAINER_IDS[@]} containers for $NHOSTS hosts"
@@ -273,11 +274,11 @@ server_cpu() {
 # fuse-overlayfs daemon on the host, outside the container's cgroup: its CPU is server-side work
 # too. One daemon per container, found by the container's merged directory.
 FUSE_PIDS=()
-for id in "${CONTAINER_IDS[@]}"; do
-  merged="$(docker inspect -f '{{.GraphDriver.Data.MergedDir}}' "$id" 2>/dev/null || true)"
-  [[ -n "$merged" ]] || continue
-  for pid in $(pgrep -x fuse-overlayfs || true); do
-    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *" $merged "* ]] && FUSE_PIDS+=("$pid")
+mapfile -t MERGED_DIRS < <(docker inspect -f '{{.GraphDriver.Data.MergedDir}}' "${CONTAINER_IDS[@]}" 2>/dev/null || true)
+for pid in $(pgrep -x fuse-overlayfs || true); do
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || continue
+  for merged in "${MERGED_DIRS[@]}"; do
+    [[ -n "$merged" && "$cmdline" == *" $merged "* ]] && { FUSE_PIDS+=("$pid"); break; }
   done
 done
 # CPU clock ticks used so far by those daemons.
