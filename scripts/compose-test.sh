@@ -20,8 +20,8 @@ trap teardown EXIT
 scripts/fixtures-up.sh
 
 failed=0
-log "cargo test --workspace --test compose -- --ignored --nocapture"
-cargo test --workspace --test compose -- --ignored --nocapture || failed=1
+log "cargo test --locked --test integration compose:: -- --ignored --nocapture"
+cargo test --locked --test integration compose:: -- --ignored --nocapture || failed=1
 log "scripts/fidelity.sh"
 scripts/fidelity.sh || failed=1
 

@@ -1,38 +1,15 @@
-//! Helpers for the end-to-end tests: build, find and run the `prober` binary, and read
-//! its JSONL output.
+//! Helpers for the end-to-end tests: run the `prober` binary Cargo built, and read its
+//! JSONL output.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The `prober` binary of this workspace, built on first use so a plain `cargo test`
-/// never runs a stale one.
+/// The `prober` binary Cargo built for these tests.
 pub fn prober_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        // target/<profile>/deps/<test> -> target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(|d| d.parent())
-            .expect("target dir")
-            .to_path_buf();
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut build = std::process::Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "--workspace", "--bins"]);
-        if release {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "cargo build of the prober binary failed");
-        let bin = profile_dir.join("prober");
-        assert!(bin.exists(), "{} was not built", bin.display());
-        bin
-    })
-    .clone()
+    PathBuf::from(env!("CARGO_BIN_EXE_prober"))
 }
 
 pub struct Run {

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use crate::cli::{Cli, Command, DemoArgs};
+use crate::commands;
+use crate::exit::Outcome;
 use clap::Parser;
 use fixtures::lab::{Lab, Scenario};
-use prober::app;
-use prober::cli::{Cli, Command, DemoArgs};
 
 /// Succeeds when every fake asset got the category of the failure mode it reproduces.
-pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
+pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let lab = Lab::start(Scenario::ALL).await?;
     let mut argv = vec!["prober".into()];
     argv.extend(lab.check_args());
@@ -25,7 +26,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
             lab.dir().display()
         );
     }
-    let summary = app::check(&check).await?;
+    let summary = commands::check(&check).await?;
 
     let mut expected: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, category) in lab.expected() {
@@ -36,7 +37,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
         eprintln!(
             "prober demo: results differ from the fixtures' failure modes: expected {expected:?}, got {got:?}"
         );
-        return Ok(false);
+        return Ok(Outcome::SomeFailed);
     }
     if !quiet {
         eprintln!(
@@ -45,5 +46,5 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
             expected.len()
         );
     }
-    Ok(true)
+    Ok(Outcome::AllOk)
 }

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::util::{args, prober, prober_with_env};
 use fixtures::lab::{Lab, Scenario};
-use prober_tests::{args, prober, prober_with_env};
 
 async fn lab() -> Lab {
     Lab::start(&[Scenario::OkRoot]).await.unwrap()

@@ -52,7 +52,8 @@ impl fmt::Display for Stage {
 }
 
 /// Language of hints and explanations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Lang {
     #[default]
     En,

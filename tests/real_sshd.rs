@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use prober_tests::{args, prober};
+use crate::util::{args, prober};
 
 const SSHD: &str = "/usr/sbin/sshd";
 

@@ -1,8 +1,8 @@
 //! `prober gateway` against the fake JumpServer gateway and a fake asset, all on loopback.
 
+use crate::util::{Run, args, prober_with_env};
 use fixtures::gateway::lab::GatewayLab;
 use fixtures::lab::DEPLOY_UID;
-use prober_tests::{Run, args, prober_with_env};
 
 /// `prober gateway` against the lab's gateway on `gateway_port`; with the inventory.
 async fn gateway(lab: &GatewayLab, gateway_port: u16, auth: &[&str], with_inventory: bool) -> Run {

@@ -3,10 +3,11 @@
 
 use std::io::Write;
 
+use crate::cli::FarmArgs;
+use crate::exit::Outcome;
 use fixtures::farm::{Farm, FarmSpec, address};
-use prober::cli::FarmArgs;
 
-pub async fn run(args: FarmArgs) -> anyhow::Result<bool> {
+pub async fn run(args: FarmArgs) -> anyhow::Result<Outcome> {
     let assets = args.assets as usize;
     // Every probe in flight holds one of the farm's descriptors.
     let wanted = assets as u64 + 256;
@@ -44,7 +45,7 @@ pub async fn run(args: FarmArgs) -> anyhow::Result<bool> {
         "prober farm: stopping after {} connections",
         farm.accepted()
     );
-    Ok(true)
+    Ok(Outcome::AllOk)
 }
 
 /// Until Ctrl-C or SIGTERM (how scripts stop a background process).

@@ -8,16 +8,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use prober_tests::{args, prober};
+use crate::util::{args, prober};
 
 /// The compose network only the jump hosts and the gateway fixture are attached to.
 const INTERNAL_NETWORK: &str = "172.29.78.";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 /// Rows of a small CSV file as maps from header to value.

@@ -2,8 +2,8 @@
 //! binary against fake servers on loopback, asserting the category and the fields that
 //! explain it.
 
+use crate::util::probe_lab;
 use fixtures::lab::{DEPLOY_UID, KEY_PASSPHRASE, Scenario};
-use prober_tests::probe_lab;
 use serde_json::{Value, json};
 
 /// Probes one scenario and returns its record, after checking it got `expected`.
@@ -222,16 +222,16 @@ async fn host_keys_changed_unknown_and_learned() {
 
     // accept-new records the key; a strict run then knows it.
     let mut argv = lab.check_args();
-    argv.extend(prober_tests::args(["--format", "jsonl", "--quiet"]));
-    let learned = prober_tests::prober(argv.clone()).await;
+    argv.extend(crate::util::args(["--format", "jsonl", "--quiet"]));
+    let learned = crate::util::prober(argv.clone()).await;
     assert_eq!(learned.record("ok-root")["category"], "ok");
     let known_hosts = std::fs::read_to_string(lab.known_hosts()).unwrap();
     assert!(
         known_hosts.contains("[127.0.0.1]:") && known_hosts.contains("ssh-ed25519"),
         "{known_hosts}"
     );
-    argv.extend(prober_tests::args(["--host-key-check", "strict"]));
-    let strict = prober_tests::prober(argv).await;
+    argv.extend(crate::util::args(["--host-key-check", "strict"]));
+    let strict = crate::util::prober(argv).await;
     assert_eq!(strict.record("ok-root")["category"], "ok");
 }
 
@@ -284,9 +284,9 @@ async fn an_encrypted_key_with_its_passphrase_logs_in() {
     )
     .unwrap();
     let mut argv = lab.check_args_for(&inventory);
-    argv.extend(prober_tests::args(["--format", "jsonl", "--quiet"]));
+    argv.extend(crate::util::args(["--format", "jsonl", "--quiet"]));
     let run =
-        prober_tests::prober_with_env(argv, &[("PROBER_LAB_KEY_PASSPHRASE", KEY_PASSPHRASE)]).await;
+        crate::util::prober_with_env(argv, &[("PROBER_LAB_KEY_PASSPHRASE", KEY_PASSPHRASE)]).await;
     assert_eq!(run.record("encrypted")["category"], "ok", "{}", run.stdout);
 }
 
@@ -422,13 +422,13 @@ async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap
     }
     std::fs::write(&inventory, text).unwrap();
     let mut argv = lab.check_args_for(&inventory);
-    argv.extend(prober_tests::args([
+    argv.extend(crate::util::args([
         "--format",
         "jsonl",
         "--jump-channels",
         "2",
     ]));
-    let run = prober_tests::prober(argv).await;
+    let run = crate::util::prober(argv).await;
     assert_eq!(run.status, 0, "{}", run.stdout);
     assert_eq!(run.records().len(), 12);
     let stats = lab.stats(&row.gateway);

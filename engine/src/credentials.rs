@@ -242,7 +242,7 @@ impl Credentials {
 }
 
 impl CredentialSpec {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), String> {
         if self.username.trim().is_empty() || self.username.chars().any(char::is_control) {
             return Err("username is empty or has control characters".into());
         }

@@ -15,7 +15,8 @@ pub use summary::Summary;
 
 use crate::category::Lang;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// Aligned columns for people, with the hints at the end.
     #[default]

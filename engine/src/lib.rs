@@ -1,17 +1,15 @@
-//! prober: tells, for every asset of a bastion host's inventory, whether it can be
-//! reached and managed over SSH by its admin user, and if not, exactly why.
+//! The engine of prober: tells, for every asset of a bastion host's inventory, whether it
+//! can be reached and managed over SSH by its admin user, and if not, exactly why.
 //!
 //! The flow: [`inventory`] rows and [`credentials`] become probes; [`probe`] runs the
 //! stages (resolve, connect, banner, key exchange, host key, auth, inspect) and gives a
 //! [`category::Category`]; [`run`] runs many at once; [`report`] sinks write the results.
 
-pub mod app;
 pub mod category;
-pub mod cli;
 pub mod credentials;
 pub mod inventory;
 pub mod known_hosts;
-mod limits;
+pub mod limits;
 pub mod probe;
 pub mod quote;
 pub mod report;

@@ -2,64 +2,87 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::category::{Category, Lang};
 use crate::cli::{
-    CheckArgs, ExplainArgs, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
+    CheckArgs, Command, ExplainArgs, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs,
+    SimpleCredential,
 };
-use crate::credentials::{CredentialSpec, Credentials, CredentialsError};
-use crate::inventory;
-use crate::inventory::{InventoryError, InventoryReader};
-use crate::known_hosts::HostKeyPolicy;
-use crate::limits;
-use crate::probe::gateway::DEFAULT_PORT as GATEWAY_PORT;
-use crate::probe::{GatewayTarget, Prober, PushTarget};
-use crate::quote;
-use crate::report::{self, Record, Summary, progress::Progress};
-use crate::run::{Mode, Run};
+use crate::exit::Outcome;
+use prober_engine::category::{Category, Lang};
+use prober_engine::credentials::{CredentialSpec, Credentials};
+use prober_engine::inventory;
+use prober_engine::inventory::InventoryReader;
+use prober_engine::known_hosts::HostKeyPolicy;
+use prober_engine::limits;
+use prober_engine::probe::gateway::DEFAULT_PORT as GATEWAY_PORT;
+use prober_engine::probe::{GatewayTarget, Prober, PushTarget};
+use prober_engine::quote;
+use prober_engine::report::{self, Record, Summary, progress::Progress};
+use prober_engine::run::{Mode, Run};
 
-/// Everything that stops a run before or while it starts; all are usage or input errors.
+/// Results could not be written: the run stops. Kept apart from other errors because a
+/// closed stdout is how `prober … | head` says it has seen enough.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Inventory(#[from] InventoryError),
-    #[error(transparent)]
-    Credentials(#[from] CredentialsError),
-    #[error("{0}")]
-    Usage(String),
-    #[error("cannot write results to {target}: {source}")]
-    Output { target: String, source: io::Error },
+#[error("cannot write results to {}: {source}", target.as_deref().map_or("stdout".into(), |p| p.display().to_string()))]
+pub struct OutputError {
+    /// A file name, or `None` for stdout.
+    target: Option<PathBuf>,
+    #[source]
+    pub source: io::Error,
 }
 
-pub async fn check(args: &CheckArgs) -> Result<Summary, AppError> {
+impl OutputError {
+    pub fn to_stdout(&self) -> bool {
+        self.target.is_none()
+    }
+}
+
+/// Runs one subcommand to its end.
+pub async fn run(command: Command) -> anyhow::Result<Outcome> {
+    Ok(match command {
+        Command::Check(args) => check(&args).await?.all_ok().into(),
+        Command::Prepush(args) => prepush(&args).await?.all_ok().into(),
+        Command::Gateway(args) => gateway(&args).await?.all_ok().into(),
+        Command::Demo(args) => crate::demo::run(args).await?,
+        Command::Farm(args) => crate::farm::run(args).await?,
+        Command::Explain(args) => {
+            explain(&args, &mut io::stdout())?;
+            Outcome::AllOk
+        }
+    })
+}
+
+pub async fn check(args: &CheckArgs) -> anyhow::Result<Summary> {
     let credentials = credentials(args)?;
-    run(Spec::of(args, credentials, Mode::Check, "prober check")).await
+    execute(Spec::of(args, credentials, Mode::Check, "prober check")).await
 }
 
 /// `--system-user` names a credential (its user name and uid), or else a user name.
-pub async fn prepush(args: &PrepushArgs) -> Result<Summary, AppError> {
+pub async fn prepush(args: &PrepushArgs) -> anyhow::Result<Summary> {
     let credentials = credentials(&args.check)?;
     let name = args.system_user.as_str();
     let target = match credentials.named(name) {
         Some(credential) => PushTarget::new(&credential.username, credential.expect.uid),
         None => PushTarget::new(name, None),
     }
-    .map_err(|e| AppError::Usage(format!("--system-user {name}: {e}")))?;
+    .map_err(|e| anyhow!("--system-user {name}: {e}"))?;
     let mode = Mode::Prepush(Arc::new(target));
-    run(Spec::of(&args.check, credentials, mode, "prober prepush")).await
+    execute(Spec::of(&args.check, credentials, mode, "prober prepush")).await
 }
 
 /// The gateway itself (and its web terminal port), then the inventory through it.
-pub async fn gateway(args: &GatewayArgs) -> Result<Summary, AppError> {
+pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
     let mut credentials = match &args.credentials {
         Some(path) => Credentials::load(path)?,
         None => Credentials::default(),
     };
     let (host, port) = inventory::fields::host_and_port(&args.gateway)
-        .map_err(|e| AppError::Usage(format!("--gateway {}: {e}", args.gateway)))?;
+        .map_err(|e| anyhow!("--gateway {}: {e}", args.gateway))?;
     let jms = CredentialSpec {
         username: args.jms_user.clone(),
         key: args.key.clone(),
@@ -68,9 +91,8 @@ pub async fn gateway(args: &GatewayArgs) -> Result<Summary, AppError> {
         password_file: args.password_file.clone(),
         ..Default::default()
     };
-    jms.validate().map_err(|e| {
-        AppError::Usage(format!("--jms-user {}: {e}", quote::shown(&args.jms_user)))
-    })?;
+    jms.validate()
+        .map_err(|e| anyhow!("--jms-user {}: {e}", quote::shown(&args.jms_user)))?;
     let jms = jms.resolve("--jms-user", Path::new("."), &mut credentials.warnings);
     let target = GatewayTarget::new(host, port.unwrap_or(GATEWAY_PORT), Arc::new(jms));
     let spec = Spec {
@@ -82,7 +104,7 @@ pub async fn gateway(args: &GatewayArgs) -> Result<Summary, AppError> {
         command: "prober gateway",
         ws_port: args.ws_port,
     };
-    run(spec).await
+    execute(spec).await
 }
 
 /// What one run is given.
@@ -111,15 +133,15 @@ impl<'a> Spec<'a> {
     }
 }
 
-async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
+async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
     let inventory = spec.inventory.map(InventoryReader::open).transpose()?;
     let settings = spec.probe.settings();
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
-        return Err(AppError::Usage(
-            "no known_hosts file: HOME is not set; give --known-hosts FILE, or --host-key-check off".into(),
+        return Err(anyhow!(
+            "no known_hosts file: HOME is not set; give --known-hosts FILE, or --host-key-check off"
         ));
     }
     let prober = Prober::new(&settings).map_err(|e| {
@@ -127,7 +149,7 @@ async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
             .known_hosts
             .as_deref()
             .unwrap_or(Path::new("known_hosts"));
-        AppError::Usage(format!("cannot read known_hosts {}: {e}", file.display()))
+        anyhow!("cannot read known_hosts {}: {e}", file.display())
     })?;
     let (concurrency, warning) = limits::fit_concurrency(spec.probe.concurrency as usize);
     if let Some(warning) = warning {
@@ -135,12 +157,8 @@ async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
     }
 
     let output = spec.output;
-    let target = output
-        .output
-        .as_ref()
-        .map_or("stdout".to_string(), |p| p.display().to_string());
-    let output_error = |source| AppError::Output {
-        target: target.clone(),
+    let output_error = |source| OutputError {
+        target: output.output.clone(),
         source,
     };
     let out: Box<dyn Write + Send> = match &output.output {
@@ -152,7 +170,7 @@ async fn run(spec: Spec<'_>) -> Result<Summary, AppError> {
     let progress = Progress::new(output.quiet);
     let started = Instant::now();
     let mut summary = Summary::default();
-    let mut emit = |record: Record, summary: &mut Summary| -> Result<(), AppError> {
+    let mut emit = |record: Record, summary: &mut Summary| -> anyhow::Result<()> {
         summary.add(record.category);
         progress
             .suspend(|| sink.record(&record))
@@ -225,7 +243,7 @@ fn report_end(summary: &Summary, prober: &Prober) {
     }
 }
 
-fn credentials(args: &CheckArgs) -> Result<Credentials, AppError> {
+fn credentials(args: &CheckArgs) -> anyhow::Result<Credentials> {
     let mut credentials = match &args.credentials {
         Some(path) => Credentials::load(path)?,
         None => Credentials::default(),
@@ -235,14 +253,14 @@ fn credentials(args: &CheckArgs) -> Result<Credentials, AppError> {
         credentials.set_fallback(credential);
     }
     if args.credentials.is_none() && !credentials.has_fallback() {
-        return Err(AppError::Usage(
-            "no credentials: give --credentials FILE, or --user NAME with --password-env, --password-file, --key or --agent".into(),
+        return Err(anyhow!(
+            "no credentials: give --credentials FILE, or --user NAME with --password-env, --password-file, --key or --agent"
         ));
     }
     Ok(credentials)
 }
 
-fn simple_spec(simple: &SimpleCredential) -> Result<Option<CredentialSpec>, AppError> {
+fn simple_spec(simple: &SimpleCredential) -> anyhow::Result<Option<CredentialSpec>> {
     let Some(user) = &simple.user else {
         return Ok(None);
     };
@@ -260,19 +278,19 @@ fn simple_spec(simple: &SimpleCredential) -> Result<Option<CredentialSpec>, AppE
         && spec.key.is_none()
         && !spec.agent
     {
-        return Err(AppError::Usage(format!(
+        return Err(anyhow!(
             "--user {} needs --password-env, --password-file, --key or --agent",
             quote::shown(user)
-        )));
+        ));
     }
     spec.validate()
-        .map_err(|e| AppError::Usage(format!("--user {}: {e}", quote::shown(user))))?;
+        .map_err(|e| anyhow!("--user {}: {e}", quote::shown(user)))?;
     Ok(Some(spec))
 }
 
-pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), AppError> {
-    let write_error = |source| AppError::Output {
-        target: "stdout".into(),
+pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let write_error = |source| OutputError {
+        target: None,
         source,
     };
     if args.list {
@@ -290,10 +308,8 @@ pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), AppError> 
         return Ok(());
     }
     let id = args.category.as_deref().unwrap_or_default();
-    let category: Category = id
-        .parse()
-        .map_err(|e: crate::category::UnknownCategory| AppError::Usage(e.to_string()))?;
-    describe(category, args.lang, out).map_err(write_error)
+    let category: Category = id.parse()?;
+    Ok(describe(category, args.lang, out).map_err(write_error)?)
 }
 
 fn describe(category: Category, lang: Lang, out: &mut dyn Write) -> io::Result<()> {

@@ -10,7 +10,8 @@ use russh::{Preferred, cipher, client, kex, mac};
 
 use super::banner::CLIENT_ID;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Compat {
     /// Modern algorithms only (what OpenSSH 8.8+ accepts by default).
     #[default]

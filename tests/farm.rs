@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::util::{Run, args, prober};
 use fixtures::farm::{self, Behaviour, Farm, FarmFiles, FarmSpec, Mix};
-use prober_tests::{Run, args, prober};
 
 async fn start(assets: usize, mix: Mix) -> Farm {
     Farm::start(FarmSpec {

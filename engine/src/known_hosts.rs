@@ -19,7 +19,8 @@ use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
 
 /// `--host-key-check`: what to do with a key known_hosts does not vouch for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum HostKeyPolicy {
     /// Refuse unknown keys.
     Strict,

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::category::Lang;
-use crate::known_hosts::HostKeyPolicy;
-use crate::probe::{Compat, Settings, Timeouts};
-use crate::report::Format;
+use prober_engine::category::Lang;
+use prober_engine::known_hosts::HostKeyPolicy;
+use prober_engine::probe::{Compat, Settings, Timeouts};
+use prober_engine::report::Format;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -173,7 +173,7 @@ pub struct ProbeArgs {
     #[arg(long, value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
     pub host_key_check: HostKeyPolicy,
     /// Channels in flight on one jump host (gateway) connection.
-    #[arg(long, value_name = "N", default_value_t = crate::probe::DEFAULT_JUMP_CHANNELS)]
+    #[arg(long, value_name = "N", default_value_t = prober_engine::probe::DEFAULT_JUMP_CHANNELS)]
     pub jump_channels: usize,
     /// At most this many new connections per second over the whole run (e.g. 50, or 0.5),
     /// to stay under sshd's MaxStartups and brute-force blockers [default: no cap].

@@ -1,0 +1,25 @@
+//! `prober`, the command line: parses the arguments, runs the command on the engine
+//! (`prober_engine`) or the fixtures (`demo`, `farm`), and turns the outcome into an exit
+//! status in one place, [`exit::status`].
+
+mod cli;
+mod commands;
+mod demo;
+mod exit;
+mod farm;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    exit::status(run(cli))
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<exit::Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(commands::run(cli.command))
+}

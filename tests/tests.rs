@@ -1,0 +1,12 @@
+//! End-to-end tests: the built `prober` binary against in-process fixtures on loopback, a
+//! real sshd, the farm, and (ignored unless the compose fixtures are up) real OpenSSH hosts.
+
+mod util;
+
+mod categories;
+mod cli;
+mod compose;
+mod farm;
+mod gateway;
+mod gateway_fixture;
+mod real_sshd;
