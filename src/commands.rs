@@ -19,11 +19,11 @@ use prober_engine::inventory;
 use prober_engine::inventory::InventoryReader;
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
-use prober_engine::probe::gateway::DEFAULT_PORT as GATEWAY_PORT;
-use prober_engine::probe::{GatewayTarget, Prober, PushTarget};
+use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
+use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget};
 use prober_engine::quote;
-use prober_engine::report::{self, Record, Summary, progress::Progress};
-use prober_engine::run::{Mode, Run};
+use prober_engine::report::{self, Summary, progress::Progress};
+use prober_engine::run::Run;
 
 /// Results could not be written: the run stops. Kept apart from other errors because a
 /// closed stdout is how `prober … | head` says it has seen enough.
@@ -94,15 +94,15 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
     jms.validate()
         .map_err(|e| anyhow!("--jms-user {}: {e}", quote::shown(&args.jms_user)))?;
     let jms = jms.resolve("--jms-user", Path::new("."), &mut credentials.warnings);
-    let target = GatewayTarget::new(host, port.unwrap_or(GATEWAY_PORT), Arc::new(jms));
+    let port = port.unwrap_or(KOKO_PORT);
+    let koko = KokoTarget::new(host, port, Arc::new(jms), args.ws_port);
     let spec = Spec {
         inventory: args.inventory.as_deref(),
         probe: &args.probe,
         output: &args.output,
         credentials,
-        mode: Mode::Gateway(Arc::new(target)),
+        mode: Mode::Koko(Arc::new(koko)),
         command: "prober gateway",
-        ws_port: args.ws_port,
     };
     execute(spec).await
 }
@@ -114,9 +114,8 @@ struct Spec<'a> {
     output: &'a OutputArgs,
     credentials: Credentials,
     mode: Mode,
+    /// Names the run where a format has a title (JUnit's test suite).
     command: &'a str,
-    /// The gateway's web terminal port, checked after the gateway itself.
-    ws_port: Option<u16>,
 }
 
 impl<'a> Spec<'a> {
@@ -128,7 +127,6 @@ impl<'a> Spec<'a> {
             credentials,
             mode,
             command,
-            ws_port: None,
         }
     }
 }
@@ -170,46 +168,24 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     let progress = Progress::new(output.quiet);
     let started = Instant::now();
     let mut summary = Summary::default();
-    let mut emit = |record: Record, summary: &mut Summary| -> anyhow::Result<()> {
+    let prober = Arc::new(prober);
+    let run = Run {
+        prober: prober.clone(),
+        credentials: Arc::new(spec.credentials),
+        mode: spec.mode,
+        lang: output.lang,
+        concurrency,
+    };
+    let (mut records, dispatcher) = run.start(inventory);
+    while let Some(record) = records.recv().await {
         summary.add(record.category);
         progress
             .suspend(|| sink.record(&record))
             .map_err(output_error)?;
-        progress.update(summary);
-        Ok(())
-    };
-
-    // The gateway itself comes before the assets behind it.
-    if let Mode::Gateway(gateway) = &spec.mode {
-        let probed = prober.gateway_itself(gateway).await;
-        emit(
-            Record::about("gateway", &gateway.host, gateway.port, probed, output.lang),
-            &mut summary,
-        )?;
-        if let Some(port) = spec.ws_port {
-            let probed = prober.web_terminal(&gateway.host, port).await;
-            emit(
-                Record::about("web terminal", &gateway.host, port, probed, output.lang),
-                &mut summary,
-            )?;
-        }
+        progress.update(&summary);
     }
-    let prober = Arc::new(prober);
-    if let Some(inventory) = inventory {
-        let run = Run {
-            prober: prober.clone(),
-            credentials: Arc::new(spec.credentials),
-            mode: spec.mode,
-            lang: output.lang,
-            concurrency,
-        };
-        let (mut records, dispatcher) = run.start(inventory);
-        while let Some(record) = records.recv().await {
-            emit(record, &mut summary)?;
-        }
-        // A dispatcher that died lost at least the row it was on.
-        summary.lost = dispatcher.await.unwrap_or(1);
-    }
+    // A dispatcher that died lost at least the row it was on.
+    summary.lost = dispatcher.await.unwrap_or(1);
     summary.elapsed = started.elapsed();
     progress.finish();
     sink.finish(&summary).map_err(output_error)?;

@@ -7,6 +7,6 @@ mod categories;
 mod cli;
 mod compose;
 mod farm;
-mod gateway;
-mod gateway_fixture;
+mod koko;
+mod koko_fixture;
 mod real_sshd;

@@ -91,14 +91,15 @@ pub enum CredentialsError {
 struct FileSpec {
     #[serde(default)]
     credentials: BTreeMap<String, CredentialSpec>,
-    #[serde(default)]
-    gateways: BTreeMap<String, GatewaySpec>,
+    /// `[gateways.NAME]`: JumpServer calls its jump hosts domain gateways.
+    #[serde(default, rename = "gateways")]
+    jump_hosts: BTreeMap<String, JumpHostSpec>,
 }
 
 /// `[gateways.NAME]`: a jump host (a JumpServer domain gateway) and how to log in to it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct GatewaySpec {
+struct JumpHostSpec {
     host: String,
     #[serde(default = "ssh_port")]
     port: u16,
@@ -113,7 +114,7 @@ struct GatewaySpec {
     agent: bool,
 }
 
-impl GatewaySpec {
+impl JumpHostSpec {
     fn login(self) -> CredentialSpec {
         CredentialSpec {
             username: self.username,
@@ -135,7 +136,7 @@ fn ssh_port() -> u16 {
 
 /// A jump host assets are reached through, with a `direct-tcpip` channel like `ssh -J`.
 #[derive(Debug)]
-pub struct Gateway {
+pub struct JumpHost {
     pub name: String,
     pub host: String,
     pub port: u16,
@@ -166,7 +167,7 @@ pub struct CredentialSpec {
 #[derive(Debug, Default)]
 pub struct Credentials {
     named: HashMap<String, Arc<Credential>>,
-    gateways: HashMap<String, Arc<Gateway>>,
+    jump_hosts: HashMap<String, Arc<JumpHost>>,
     fallback: Option<Arc<Credential>>,
     pub warnings: Vec<String>,
 }
@@ -184,21 +185,21 @@ impl Credentials {
         let spec: FileSpec = toml::from_str(&text).map_err(|e| invalid(toml_error(&text, &e)))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut credentials = Credentials::default();
-        for (name, gateway) in spec.gateways {
+        for (name, jump_host) in spec.jump_hosts {
             let problem = |m: String| invalid(format!("gateway `{name}`: {m}"));
-            let host = crate::inventory::fields::host(&gateway.host).map_err(problem)?;
-            let port = gateway.port;
-            let login = gateway.login();
+            let host = crate::inventory::fields::host(&jump_host.host).map_err(problem)?;
+            let port = jump_host.port;
+            let login = jump_host.login();
             login.validate().map_err(problem)?;
             let what = format!("gateway `{name}`");
             warn_inline_password(&what, &login, path, &mut credentials.warnings);
-            let gateway = Gateway {
+            let jump_host = JumpHost {
                 name: name.clone(),
                 host,
                 port,
                 credential: login.resolve(&name, base, &mut credentials.warnings),
             };
-            credentials.gateways.insert(name, Arc::new(gateway));
+            credentials.jump_hosts.insert(name, Arc::new(jump_host));
         }
         for (name, spec) in spec.credentials {
             spec.validate()
@@ -214,8 +215,8 @@ impl Credentials {
         self.named.get(name).cloned()
     }
 
-    pub fn gateway(&self, name: &str) -> Option<Arc<Gateway>> {
-        self.gateways.get(name).cloned()
+    pub fn jump_host(&self, name: &str) -> Option<Arc<JumpHost>> {
+        self.jump_hosts.get(name).cloned()
     }
 
     pub fn set_fallback(&mut self, credential: Credential) {
@@ -644,7 +645,7 @@ mod tests {
             "[gateways.dmz]\nhost = \"10.0.0.1\"\nport = 2200\nusername = \"jump\"\npassword = \"p\"\n",
         );
         let creds = Credentials::load(&file).unwrap();
-        let dmz = creds.gateway("dmz").unwrap();
+        let dmz = creds.jump_host("dmz").unwrap();
         assert_eq!(
             (
                 dmz.host.as_str(),

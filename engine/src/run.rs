@@ -1,5 +1,5 @@
 //! The runner: streams inventory rows into at most `concurrency` probes in flight and
-//! yields a record per row as each finishes. Bounded channels everywhere, so memory does
+//! yields records as each finishes, whatever the mode. Bounded channels everywhere, so memory does
 //! not grow with the size of the inventory.
 
 use std::path::Path;
@@ -10,8 +10,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::category::Lang;
 use crate::credentials::{Credential, Credentials};
-use crate::inventory::{Asset, Entry, InventoryReader};
-use crate::probe::{GatewayTarget, Prober, PushTarget, SystemUserProbed, Target};
+use crate::inventory::{Asset, Entry, Field, InventoryReader};
+use crate::probe::{AssetProbe, Mode, Prober, Target};
 use crate::quote;
 use crate::report::Record;
 
@@ -23,62 +23,14 @@ pub struct Run {
     pub concurrency: usize,
 }
 
-/// What the run asks of each asset.
-#[derive(Debug, Clone)]
-pub enum Mode {
-    /// The admin stages, then the row's system users.
-    Check,
-    /// Whether pushing this system user would work.
-    Prepush(Arc<PushTarget>),
-    /// Each system user through the bastion's SSH gateway, by direct login.
-    Gateway(Arc<GatewayTarget>),
-}
-
-/// Through the gateway an asset has no result of its own: one per system user.
-async fn through_gateway(
-    prober: &Prober,
-    gateway: &GatewayTarget,
-    target: &Target,
-    lang: Lang,
-) -> Vec<Record> {
-    let asset = &target.asset;
-    if target.system_users.is_empty() {
-        let reason = "no system_users to log in as through the gateway";
-        return vec![Record::skipped(asset, reason, lang)];
-    }
-    let mut records = Vec::with_capacity(target.system_users.len());
-    for user in &target.system_users {
-        let probed = prober
-            .via_gateway(gateway, &asset.host, &user.username)
-            .await;
-        let result = SystemUserProbed {
-            credential: user.name.clone(),
-            probed,
-        };
-        records.push(Record::system_user(asset, result, lang));
-    }
-    records
-}
-
-/// One asset's records: its own, then one per system user.
-async fn probe(prober: &Prober, mode: &Mode, target: &Target, lang: Lang) -> Vec<Record> {
-    let asset = &target.asset;
-    let _slot = prober.admit(&asset.host, asset.port).await;
-    let (admin, users) = match mode {
-        Mode::Check => {
-            let probed = prober.probe(target).await;
-            (probed.admin, probed.system_users)
-        }
-        Mode::Prepush(push) => (prober.prepush(target, push).await, Vec::new()),
-        Mode::Gateway(gateway) => return through_gateway(prober, gateway, target, lang).await,
-    };
-    let mut records = vec![Record::probed(asset, admin, lang)];
-    records.extend(
-        users
-            .into_iter()
-            .map(|user| Record::system_user(asset, user, lang)),
-    );
-    records
+/// One asset's records: its own (unless the mode gives none), then one per system user.
+fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
+    let own = probe.own.map(|own| Record::probed(asset, own, lang));
+    let users = probe
+        .system_users
+        .into_iter()
+        .map(|user| Record::system_user(asset, user, lang));
+    own.into_iter().chain(users).collect()
 }
 
 /// What becomes of a row before any network traffic.
@@ -88,15 +40,22 @@ enum Plan {
 }
 
 impl Run {
-    /// Starts the run. Records arrive on the receiver; the handle yields the number of
-    /// probes that died without a record (a bug, counted as failures).
-    pub fn start(self, inventory: InventoryReader) -> (mpsc::Receiver<Record>, JoinHandle<usize>) {
+    /// Starts the run: what the mode checks first, then every row of the inventory, if
+    /// any. Records arrive on the receiver; the handle yields the number of probes that
+    /// died without a record (a bug, counted as failures).
+    pub fn start(
+        self,
+        inventory: Option<InventoryReader>,
+    ) -> (mpsc::Receiver<Record>, JoinHandle<usize>) {
         let room = self.concurrency.clamp(16, 4096);
-        let path = inventory.path().to_path_buf();
+        let path = inventory
+            .as_ref()
+            .map(|i| i.path().to_path_buf())
+            .unwrap_or_default();
         let (entries_tx, mut entries_rx) = mpsc::channel::<Entry>(room);
         // csv reads are blocking: the inventory gets a thread of its own.
         std::thread::spawn(move || {
-            for entry in inventory {
+            for entry in inventory.into_iter().flatten() {
                 if entries_tx.blocking_send(entry).is_err() {
                     break;
                 }
@@ -104,6 +63,13 @@ impl Run {
         });
         let (records_tx, records_rx) = mpsc::channel::<Record>(room);
         let dispatcher = tokio::spawn(async move {
+            for done in self.prober.preflight(&self.mode).await {
+                let record =
+                    Record::about(done.name, &done.host, done.port, done.probed, self.lang);
+                if records_tx.send(record).await.is_err() {
+                    return 0;
+                }
+            }
             let permits = Arc::new(Semaphore::new(self.concurrency));
             let mut probes = JoinSet::new();
             let mut lost = 0;
@@ -118,16 +84,16 @@ impl Run {
                         let Ok(permit) = permits.clone().acquire_owned().await else {
                             break;
                         };
-                        let (prober, records, mode, lang) = (
+                        let (prober, sender, mode, lang) = (
                             self.prober.clone(),
                             records_tx.clone(),
                             self.mode.clone(),
                             self.lang,
                         );
                         probes.spawn(async move {
-                            let done = probe(&prober, &mode, &target, lang).await;
-                            for record in done {
-                                let _ = records.send(record).await;
+                            let probe = prober.probe(&mode, &target).await;
+                            for record in records(&target.asset, probe, lang) {
+                                let _ = sender.send(record).await;
                             }
                             drop(permit);
                         });
@@ -158,37 +124,38 @@ impl Run {
         let system_users = match self.system_users(&asset) {
             Ok(users) => users,
             Err(reason) => {
-                let record = Record::unusable(path, &asset, "system_users", &reason, self.lang);
+                let record = Record::unusable(path, &asset, Field::SystemUsers, &reason, self.lang);
                 return Plan::Report(Box::new(record));
             }
         };
-        let gateway = match &asset.gateway {
+        let jump_host = match &asset.jump_host {
             None => None,
-            Some(name) => match self.credentials.gateway(name) {
-                Some(gateway) => Some(gateway),
+            Some(name) => match self.credentials.jump_host(name) {
+                Some(jump_host) => Some(jump_host),
                 None => {
                     let reason = format!(
                         "unknown gateway `{name}`: no [gateways.{name}] in the credentials file"
                     );
-                    let record = Record::unusable(path, &asset, "gateway", &reason, self.lang);
+                    let record =
+                        Record::unusable(path, &asset, Field::JumpHost, &reason, self.lang);
                     return Plan::Report(Box::new(record));
                 }
             },
         };
         // Through the gateway, every login is the JumpServer user's.
         let admin = match &self.mode {
-            Mode::Gateway(target) => Ok(target.credential.clone()),
+            Mode::Koko(koko) => Ok(koko.credential.clone()),
             _ => self.credentials.for_row(asset.admin_user.as_deref()),
         };
         match admin {
             Ok(credential) => Plan::Probe(Box::new(Target {
                 asset,
-                gateway,
+                jump_host,
                 credential,
                 system_users,
             })),
             Err(reason) => {
-                let record = Record::unusable(path, &asset, "admin_user", &reason, self.lang);
+                let record = Record::unusable(path, &asset, Field::AdminUser, &reason, self.lang);
                 Plan::Report(Box::new(record))
             }
         }

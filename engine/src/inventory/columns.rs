@@ -11,7 +11,8 @@ pub enum Field {
     Protocols,
     AdminUser,
     SystemUsers,
-    Gateway,
+    /// The `gateway` column: a jump host's name.
+    JumpHost,
     Platform,
     Active,
 }
@@ -25,7 +26,7 @@ impl Field {
             Field::Protocols => "protocols",
             Field::AdminUser => "admin_user",
             Field::SystemUsers => "system_users",
-            Field::Gateway => "gateway",
+            Field::JumpHost => "gateway",
             Field::Platform => "platform",
             Field::Active => "active",
         }
@@ -79,7 +80,7 @@ const ALIASES: &[(Field, &[&str])] = &[
         &["system_users", "system users", "system user", "系统用户"],
     ),
     (
-        Field::Gateway,
+        Field::JumpHost,
         &["gateway", "domain", "zone", "zone|domain", "网域", "区域"],
     ),
     (Field::Platform, &["platform", "系统平台", "平台", "os"]),
@@ -152,7 +153,7 @@ mod tests {
         assert_eq!(en.index(Field::Name), Some(2));
         assert_eq!(en.index(Field::Port), Some(4));
         assert_eq!(en.index(Field::AdminUser), Some(5));
-        assert_eq!(en.index(Field::Gateway), Some(6));
+        assert_eq!(en.index(Field::JumpHost), Some(6));
         assert_eq!(en.index(Field::Active), Some(7));
         let zh = ColumnMap::from_header([
             "ID",
@@ -183,6 +184,6 @@ mod tests {
         assert_eq!(map.index(Field::Name), Some(0));
         assert_eq!(map.index(Field::Host), Some(1));
         assert_eq!(map.index(Field::Protocols), Some(3));
-        assert_eq!(map.index(Field::Gateway), Some(4));
+        assert_eq!(map.index(Field::JumpHost), Some(4));
     }
 }

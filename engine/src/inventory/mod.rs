@@ -23,7 +23,8 @@ pub struct Asset {
     pub port: u16,
     pub admin_user: Option<String>,
     pub system_users: Vec<String>,
-    pub gateway: Option<String>,
+    /// The jump host (JumpServer's domain gateway) the asset is reached through.
+    pub jump_host: Option<String>,
     pub platform: Option<String>,
     /// Why the asset is not to be probed (inactive, no SSH protocol); `None` to probe it.
     pub skip: Option<String>,
@@ -282,7 +283,7 @@ fn plain_row(bytes: &[u8], line: u64) -> Option<Entry> {
             port: port.unwrap_or(22),
             admin_user: None,
             system_users: Vec::new(),
-            gateway: None,
+            jump_host: None,
             platform: None,
             skip: None,
         })),
@@ -376,7 +377,7 @@ impl CsvRow<'_> {
                 .get(Field::SystemUsers)?
                 .map(fields::list)
                 .unwrap_or_default(),
-            gateway: self.object_name(Field::Gateway)?,
+            jump_host: self.object_name(Field::JumpHost)?,
             platform: self.object_name(Field::Platform)?,
             skip,
             host,

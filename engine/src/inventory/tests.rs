@@ -38,7 +38,7 @@ fn own_columns_in_any_order_and_case() {
     );
     assert_eq!(web.admin_user.as_deref(), Some("ops-root"));
     assert_eq!(web.system_users, vec!["deploy", "app"]);
-    assert_eq!(web.gateway.as_deref(), Some("dmz"));
+    assert_eq!(web.jump_host.as_deref(), Some("dmz"));
     assert_eq!(web.line, 2);
     let db = asset(&rows[1]);
     assert_eq!(
@@ -73,7 +73,7 @@ fn jumpserver_1_4_export_chinese_labels() {
     );
     let a = asset(&rows[0]);
     assert_eq!(a.name, "数据库-1");
-    assert_eq!(a.gateway.as_deref(), Some("机房A"));
+    assert_eq!(a.jump_host.as_deref(), Some("机房A"));
     assert_eq!(a.admin_user.as_deref(), Some("运维root"));
 }
 
@@ -88,7 +88,7 @@ fn jumpserver_3_export_with_help_row_protocols_and_object_ids() {
     assert_eq!(rows.len(), 2, "the #Help row is skipped");
     let web = asset(&rows[0]);
     assert_eq!((web.host.as_str(), web.port), ("10.3.0.1", 2022));
-    assert_eq!(web.gateway.as_deref(), Some("dmz"));
+    assert_eq!(web.jump_host.as_deref(), Some("dmz"));
     assert_eq!(web.platform.as_deref(), Some("Linux"));
     assert_eq!(web.line, 3);
     let win = asset(&rows[1]);

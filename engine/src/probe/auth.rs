@@ -14,24 +14,26 @@ use super::session::Session;
 use crate::category::{Category, Stage};
 use crate::credentials::{Credential, KeyProblem, Secret};
 
-enum Attempt {
+/// One way in the credential offers the server, in the order they are tried.
+enum Offer {
     Key(Arc<PrivateKey>),
     Password(Secret),
     Agent,
 }
 
-impl Attempt {
-    fn offers(&self) -> &'static str {
+impl Offer {
+    /// The SSH method name this offer uses.
+    fn method(&self) -> &'static str {
         match self {
-            Attempt::Key(_) | Attempt::Agent => "publickey",
-            Attempt::Password(_) => "password",
+            Offer::Key(_) | Offer::Agent => "publickey",
+            Offer::Password(_) => "password",
         }
     }
 
     fn allowed_by(&self, allowed: &[String]) -> bool {
         let has = |m: &str| allowed.iter().any(|a| a == m);
         match self {
-            Attempt::Password(_) => has("password") || has("keyboard-interactive"),
+            Offer::Password(_) => has("password") || has("keyboard-interactive"),
             _ => has("publickey"),
         }
     }
@@ -49,7 +51,7 @@ pub async fn authenticate(
     credential: &Credential,
     obs: &mut Observations,
 ) -> Result<String, Failure> {
-    let attempts = attempts(credential)?;
+    let offers = offers(credential)?;
     let user = credential.username.as_str();
     let mut allowed = match session.authenticate_none(user).await.map_err(protocol)? {
         AuthResult::Success => return Ok("none (the server asked for no authentication)".into()),
@@ -61,12 +63,12 @@ pub async fn authenticate(
 
     let mut tried = Vec::new();
     let mut partial = None;
-    for attempt in &attempts {
-        if !attempt.allowed_by(&allowed) {
+    for offer in &offers {
+        if !offer.allowed_by(&allowed) {
             continue;
         }
-        tried.push(attempt.offers());
-        for outcome in run(session, user, attempt, &allowed).await? {
+        tried.push(offer.method());
+        for outcome in run(session, user, offer, &allowed).await? {
             match outcome.result {
                 AuthResult::Success => return Ok(outcome.how),
                 AuthResult::Failure {
@@ -84,7 +86,7 @@ pub async fn authenticate(
             }
         }
     }
-    let offered: Vec<&str> = attempts.iter().map(Attempt::offers).collect();
+    let offered: Vec<&str> = offers.iter().map(Offer::method).collect();
     let allowed = allowed.join(",");
     if let Some(how) = partial {
         return Err(Failure::at_home(
@@ -111,22 +113,22 @@ pub async fn authenticate(
     ))
 }
 
-fn attempts(credential: &Credential) -> Result<Vec<Attempt>, Failure> {
-    let mut attempts = Vec::new();
+fn offers(credential: &Credential) -> Result<Vec<Offer>, Failure> {
+    let mut offers = Vec::new();
     match &credential.key {
-        Some(Ok(key)) => attempts.push(Attempt::Key(key.clone())),
+        Some(Ok(key)) => offers.push(Offer::Key(key.clone())),
         Some(Err(problem)) => return Err(key_problem(problem)),
         None => {}
     }
     if credential.agent {
-        attempts.push(Attempt::Agent);
+        offers.push(Offer::Agent);
     }
     match &credential.password {
-        Some(Ok(secret)) => attempts.push(Attempt::Password(secret.clone())),
+        Some(Ok(secret)) => offers.push(Offer::Password(secret.clone())),
         Some(Err(problem)) => return Err(password_problem(credential, problem)),
         None => {}
     }
-    Ok(attempts)
+    Ok(offers)
 }
 
 /// A private key that cannot be used, as its category.
@@ -150,13 +152,13 @@ pub(super) fn password_problem(credential: &Credential, problem: &str) -> Failur
 async fn run(
     session: &mut Session,
     user: &str,
-    attempt: &Attempt,
+    offer: &Offer,
     allowed: &[String],
 ) -> Result<Vec<Tried>, Failure> {
-    match attempt {
-        Attempt::Key(key) => Ok(vec![with_key(session, user, key.clone()).await?]),
-        Attempt::Password(secret) => Ok(vec![with_password(session, user, secret, allowed).await?]),
-        Attempt::Agent => with_agent(session, user).await,
+    match offer {
+        Offer::Key(key) => Ok(vec![with_key(session, user, key.clone()).await?]),
+        Offer::Password(secret) => Ok(vec![with_password(session, user, secret, allowed).await?]),
+        Offer::Agent => with_agent(session, user).await,
     }
 }
 

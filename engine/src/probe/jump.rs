@@ -18,7 +18,7 @@ use super::outcome::{Failure, Observations};
 use super::session::Session;
 use super::{Prober, Route};
 use crate::category::{Category, Stage};
-use crate::credentials::Gateway;
+use crate::credentials::JumpHost;
 /// Direct-tcpip channels one jump connection carries at once, unless told otherwise.
 pub const DEFAULT_CHANNELS: usize = 16;
 
@@ -127,10 +127,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Permitted<S> {
 pub type JumpStream = Permitted<ChannelStream<Msg>>;
 
 impl Prober {
-    /// A channel through `gateway` to `host:port`, as the asset's TCP connection.
+    /// A channel through `jump` to `host:port`, as the asset's TCP connection.
     pub(super) async fn through(
         &self,
-        gateway: &Gateway,
+        jump: &JumpHost,
         host: &str,
         port: u16,
         deadline: &Deadline,
@@ -140,7 +140,7 @@ impl Prober {
             .wait(
                 Stage::Jump,
                 "the jump host connection was not ready",
-                self.jump_connection(gateway),
+                self.jump_connection(jump),
             )
             .await??;
         let permit = deadline
@@ -163,11 +163,11 @@ impl Prober {
                     .session
                     .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
                     .await
-                    .map_err(|e| channel_failure(gateway, host, port, e))
+                    .map_err(|e| channel_failure(jump, host, port, e))
             })
             .await;
         let in_flight = self.jumps.channels - connection.channels.available_permits();
-        self.jumps.count(&gateway.name, |u| {
+        self.jumps.count(&jump.name, |u| {
             u.opened += usize::from(opened.is_ok());
             u.most_at_once = u.most_at_once.max(in_flight);
         });
@@ -180,7 +180,7 @@ impl Prober {
                 if connection.session.is_closed() {
                     // Let the next asset reconnect instead of inheriting a dead session,
                     // unless another asset already did.
-                    let slot = self.jumps.slot(&gateway.name);
+                    let slot = self.jumps.slot(&jump.name);
                     let mut state = slot.lock().await;
                     if matches!(&*state, State::Up(current) if Arc::ptr_eq(current, &connection)) {
                         *state = State::Empty;
@@ -191,8 +191,8 @@ impl Prober {
         }
     }
 
-    async fn jump_connection(&self, gateway: &Gateway) -> Result<Arc<Connection>, Failure> {
-        let slot = self.jumps.slot(&gateway.name);
+    async fn jump_connection(&self, jump: &JumpHost) -> Result<Arc<Connection>, Failure> {
+        let slot = self.jumps.slot(&jump.name);
         let mut state = slot.lock().await;
         match &*state {
             State::Up(connection) if !connection.session.is_closed() => {
@@ -205,17 +205,17 @@ impl Prober {
         let mut observations = Observations::default();
         // Boxed: a jump host's own login is direct, but the compiler cannot know that.
         let login = Box::pin(self.login(
-            &gateway.host,
-            gateway.port,
+            &jump.host,
+            jump.port,
             Route::Direct(None),
-            &gateway.credential,
+            &jump.credential,
             &mut observations,
             &deadline,
         ))
         .await;
         match login {
             Ok((session, _)) => {
-                self.jumps.count(&gateway.name, |u| u.logins += 1);
+                self.jumps.count(&jump.name, |u| u.logins += 1);
                 let connection = Arc::new(Connection {
                     session,
                     channels: Arc::new(Semaphore::new(self.jumps.channels)),
@@ -224,7 +224,7 @@ impl Prober {
                 Ok(connection)
             }
             Err(failure) => {
-                let failure = jump_failure(gateway, failure);
+                let failure = jump_failure(jump, failure);
                 *state = State::Down(failure.clone());
                 Err(failure)
             }
@@ -233,7 +233,7 @@ impl Prober {
 }
 
 /// The jump host's own failure, as the assets behind it see it.
-fn jump_failure(gateway: &Gateway, failure: Failure) -> Failure {
+fn jump_failure(jump: &JumpHost, failure: Failure) -> Failure {
     let category = match failure.category {
         Category::AuthFailed
         | Category::AuthMethodUnavailable
@@ -248,12 +248,12 @@ fn jump_failure(gateway: &Gateway, failure: Failure) -> Failure {
         Stage::Jump,
         format!(
             "jump host {} ({}:{}): {}: {}",
-            gateway.name, gateway.host, gateway.port, failure.category, failure.message
+            jump.name, jump.host, jump.port, failure.category, failure.message
         ),
     )
 }
 
-fn channel_failure(gateway: &Gateway, host: &str, port: u16, error: russh::Error) -> Failure {
+fn channel_failure(jump: &JumpHost, host: &str, port: u16, error: russh::Error) -> Failure {
     let (category, what) = match error {
         russh::Error::ChannelOpenFailure(ChannelOpenFailure::AdministrativelyProhibited) => (
             Category::JumpForwardProhibited,
@@ -271,6 +271,6 @@ fn channel_failure(gateway: &Gateway, host: &str, port: u16, error: russh::Error
     Failure::new(
         category,
         Stage::Jump,
-        format!("jump host {} {what}", gateway.name),
+        format!("jump host {} {what}", jump.name),
     )
 }

@@ -6,12 +6,14 @@ mod admission;
 mod algorithms;
 mod auth;
 pub mod banner;
+mod check;
 mod connect;
 mod deadline;
 mod exec;
-pub mod gateway;
 pub mod inspect;
 mod jump;
+pub mod koko;
+mod mode;
 pub mod outcome;
 mod prepush;
 mod resolve;
@@ -24,27 +26,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use admission::Admission;
-pub use admission::HostSlot;
 use russh::Preferred;
 use russh::client::Config;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::time::Instant;
 
 pub use algorithms::Compat;
 use deadline::Deadline;
 pub use deadline::human as human_duration;
-pub use gateway::GatewayTarget;
 pub use jump::DEFAULT_CHANNELS as DEFAULT_JUMP_CHANNELS;
 use jump::Jumps;
-pub use outcome::{Facts, Failure, Observations};
+pub use koko::KokoTarget;
+pub use mode::{Mode, Preflight};
+pub use outcome::{AssetProbe, Facts, Failure, Observations, Probed, SystemUserProbed};
 pub use prepush::PushTarget;
 pub use resolve::Resolver;
 use session::{HostKeyCheck, Session};
-pub use system_users::SystemUserProbed;
 
 use crate::category::Stage;
-use crate::credentials::{Credential, Gateway};
+use crate::credentials::{Credential, JumpHost};
 use crate::inventory::Asset;
 use crate::known_hosts::{HostKeyPolicy, KnownHosts, host_port};
 
@@ -95,7 +95,7 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub asset: Asset,
-    pub gateway: Option<Arc<Gateway>>,
+    pub jump_host: Option<Arc<JumpHost>>,
     pub credential: Arc<Credential>,
     pub system_users: Vec<Arc<Credential>>,
 }
@@ -103,16 +103,16 @@ pub struct Target {
 impl Target {
     /// How to reach the asset; `ip` skips resolving it again.
     fn route(&self, ip: Option<IpAddr>) -> Route<'_> {
-        match &self.gateway {
-            Some(gateway) => Route::Jump(gateway),
+        match &self.jump_host {
+            Some(jump_host) => Route::Jump(jump_host),
             None => Route::Direct(ip),
         }
     }
 
     fn via(&self) -> String {
-        self.gateway
+        self.jump_host
             .as_ref()
-            .map(|g| format!(" via jump host {}", g.name))
+            .map(|j| format!(" via jump host {}", j.name))
             .unwrap_or_default()
     }
 }
@@ -125,23 +125,7 @@ enum Route<'a> {
     /// TCP to the asset; with the address when it is known already.
     Direct(Option<IpAddr>),
     /// A direct-tcpip channel through a jump host.
-    Jump(&'a Gateway),
-}
-
-/// What probing one asset gave: its own verdict, and one per system user.
-#[derive(Debug)]
-pub struct AssetProbe {
-    pub admin: Probed,
-    pub system_users: Vec<SystemUserProbed>,
-}
-
-/// What one login and its checks gave.
-#[derive(Debug)]
-pub struct Probed {
-    /// The success message, or the failure that stopped the probe.
-    pub verdict: Result<String, Failure>,
-    pub observations: Observations,
-    pub duration: Duration,
+    Jump(&'a JumpHost),
 }
 
 /// Shared, read-only state of a run: build one, probe many assets concurrently.
@@ -181,99 +165,24 @@ impl Prober {
         })
     }
 
-    /// Waits for `--per-host` to let one more probe of `host:port` in; hold the slot for
-    /// the whole probe. Wait before starting the probe's deadline: queueing behind other
-    /// probes of the same host is not the asset's slowness.
-    pub async fn admit(&self, host: &str, port: u16) -> Option<HostSlot> {
-        self.admission.host(host, port).await
-    }
-
-    /// The admin stages of one asset, then its system users.
-    pub async fn probe(&self, target: &Target) -> AssetProbe {
-        let started = Instant::now();
-        let deadline = Deadline::after(self.timeouts.total);
-        let mut obs = Observations::default();
-        let credential = &target.credential;
-        let (verdict, session) = match self
-            .login(
-                &target.asset.host,
-                target.asset.port,
-                target.route(None),
-                credential,
-                &mut obs,
-                &deadline,
-            )
-            .await
-        {
-            Err(failure) => (Err(failure), None),
-            Ok((session, how)) => {
-                let inspected = deadline
-                    .stage(
-                        Stage::Inspect,
-                        self.timeouts.exec,
-                        inspect::inspect(&session, &mut obs),
-                    )
-                    .await
-                    .map(|done| {
-                        format!(
-                            "{done}; logged in as {} with {how}{}",
-                            credential.username,
-                            target.via()
-                        )
-                    });
-                (inspected, Some(session))
-            }
-        };
-        let admin = Probed {
-            verdict,
-            observations: obs,
-            duration: started.elapsed(),
-        };
-        let system_users =
-            system_users::check(self, target, &admin, session.as_ref(), &deadline).await;
-        if let Some(session) = session {
-            goodbye(session).await;
-        }
-        AssetProbe {
-            admin,
-            system_users,
-        }
-    }
-
-    /// Whether pushing `push` to the asset would work; changes nothing there.
-    pub async fn prepush(&self, target: &Target, push: &PushTarget) -> Probed {
-        let started = Instant::now();
-        let deadline = Deadline::after(self.timeouts.total);
-        let mut obs = Observations::default();
-        let verdict = match self
-            .login(
-                &target.asset.host,
-                target.asset.port,
-                target.route(None),
-                &target.credential,
-                &mut obs,
-                &deadline,
-            )
-            .await
-        {
-            Err(failure) => Err(failure),
-            Ok((session, _)) => {
-                let checked = deadline
-                    .stage(
-                        Stage::Push,
-                        self.timeouts.exec,
-                        prepush::check(&session, push, &mut obs),
-                    )
-                    .await;
-                goodbye(session).await;
-                checked
-            }
-        };
-        Probed {
-            verdict,
-            observations: obs,
-            duration: started.elapsed(),
-        }
+    /// Stages resolve to auth as the asset's admin, by the route its row gives.
+    async fn login_admin(
+        &self,
+        target: &Target,
+        obs: &mut Observations,
+        deadline: &Deadline,
+    ) -> Result<(Session, String), Failure> {
+        let asset = &target.asset;
+        let route = target.route(None);
+        self.login(
+            &asset.host,
+            asset.port,
+            route,
+            &target.credential,
+            obs,
+            deadline,
+        )
+        .await
     }
 
     /// Stages resolve to auth on `host:port`: a logged-in session, and how it
@@ -290,8 +199,8 @@ impl Prober {
         let t = &self.timeouts;
         let known_name = host_port(host, port);
         let mut session = match route {
-            Route::Jump(gateway) => {
-                let stream = self.through(gateway, host, port, deadline).await?;
+            Route::Jump(jump_host) => {
+                let stream = self.through(jump_host, host, port, deadline).await?;
                 self.ssh(stream, vec![known_name], obs, deadline, None)
                     .await?
             }

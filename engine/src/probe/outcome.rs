@@ -1,8 +1,10 @@
 //! What a probe learns along the way, and the failure that ends it.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use serde::Serialize;
+use tokio::time::Instant;
 
 use super::inspect::Sudo;
 use crate::category::{Category, Stage};
@@ -60,4 +62,63 @@ pub struct Facts {
     pub arch: Option<String>,
     pub cpus: Option<u32>,
     pub memory_mb: Option<u64>,
+}
+
+/// What one login and its checks gave.
+#[derive(Debug)]
+pub struct Probed {
+    /// The success message, or the failure that stopped the probe.
+    pub verdict: Result<String, Failure>,
+    pub observations: Observations,
+    pub duration: Duration,
+}
+
+/// A probe under way: its clock and what it has observed so far. Every probe starts
+/// one and ends it with [`Probing::done`], so they all time themselves alike.
+#[derive(Debug)]
+pub struct Probing {
+    started: Instant,
+    pub obs: Observations,
+}
+
+impl Probing {
+    pub fn start() -> Probing {
+        Probing {
+            started: Instant::now(),
+            obs: Observations::default(),
+        }
+    }
+
+    pub fn done(self, verdict: Result<String, Failure>) -> Probed {
+        Probed {
+            verdict,
+            observations: self.obs,
+            duration: self.started.elapsed(),
+        }
+    }
+}
+
+/// The result for one (asset, system user) pair.
+#[derive(Debug)]
+pub struct SystemUserProbed {
+    /// The name of the system user's credential.
+    pub credential: String,
+    pub probed: Probed,
+}
+
+/// What probing one asset gave, in every run mode: its own verdict (none through koko,
+/// where only its system users log in), then one per system user.
+#[derive(Debug)]
+pub struct AssetProbe {
+    pub own: Option<Probed>,
+    pub system_users: Vec<SystemUserProbed>,
+}
+
+impl AssetProbe {
+    pub fn own(probed: Probed) -> AssetProbe {
+        AssetProbe {
+            own: Some(probed),
+            system_users: Vec::new(),
+        }
+    }
 }

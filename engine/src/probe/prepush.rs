@@ -4,10 +4,12 @@
 
 use std::fmt::Write as _;
 
+use super::deadline::Deadline;
 use super::exec;
 use super::inspect::{self, Sudo};
-use super::outcome::{Failure, Observations};
+use super::outcome::{Failure, Observations, Probed, Probing};
 use super::session::Session;
+use super::{Prober, Target, goodbye};
 use crate::category::{Category, Stage};
 use crate::quote;
 
@@ -71,7 +73,7 @@ echo end
 
 /// What the checks script reported.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Findings {
+pub struct PushFindings {
     pub missing_tools: Vec<String>,
     pub sudoers_dir: bool,
     pub sudoers_included: bool,
@@ -85,11 +87,11 @@ pub struct Findings {
     pub complete: bool,
 }
 
-pub fn parse(stdout: &str) -> Option<Findings> {
+pub fn parse(stdout: &str) -> Option<PushFindings> {
     let marked = exec::marked(stdout, MARKER)?;
-    let mut f = Findings {
+    let mut f = PushFindings {
         complete: marked.complete,
-        ..Findings::default()
+        ..PushFindings::default()
     };
     for (key, value) in &marked.pairs {
         let value = value.trim();
@@ -113,7 +115,7 @@ pub fn parse(stdout: &str) -> Option<Findings> {
 }
 
 /// Every blocker, in the order a push would meet them.
-pub fn blockers(target: &PushTarget, f: &Findings) -> Vec<Failure> {
+pub fn blockers(target: &PushTarget, f: &PushFindings) -> Vec<Failure> {
     let blocker =
         |category: Category, message: String| Failure::new(category, Stage::Push, message);
     let mut found = Vec::new();
@@ -167,8 +169,31 @@ pub fn blockers(target: &PushTarget, f: &Findings) -> Vec<Failure> {
     found
 }
 
+impl Prober {
+    /// Whether pushing `push` to the asset would work; changes nothing there.
+    pub(super) async fn prepush(&self, target: &Target, push: &PushTarget) -> Probed {
+        let deadline = Deadline::after(self.timeouts.total);
+        let mut probing = Probing::start();
+        let verdict = match self.login_admin(target, &mut probing.obs, &deadline).await {
+            Err(failure) => Err(failure),
+            Ok((session, _)) => {
+                let checked = deadline
+                    .stage(
+                        Stage::Push,
+                        self.timeouts.exec,
+                        ready_to_push(&session, push, &mut probing.obs),
+                    )
+                    .await;
+                goodbye(session).await;
+                checked
+            }
+        };
+        probing.done(verdict)
+    }
+}
+
 /// The prepush verdict of an asset whose admin is logged in.
-pub async fn check(
+async fn ready_to_push(
     session: &Session,
     target: &PushTarget,
     obs: &mut Observations,
@@ -242,14 +267,14 @@ pub async fn check(
 mod tests {
     use super::*;
 
-    fn findings(extra: &str) -> Findings {
+    fn findings(extra: &str) -> PushFindings {
         let base = "tool.useradd=/usr/sbin/useradd\ntool.usermod=/usr/sbin/usermod\ntool.chpasswd=/usr/sbin/chpasswd\n\
                     tool.visudo=/usr/sbin/visudo\nsudoers_dir=1\nsudoers_include=1\nhome_base=/home\nhome_base_writable=1\n\
                     entry=\nhome=/home/deploy\nhome_kind=absent\nselinux=absent\n";
         parse(&format!("{MARKER}\n{base}{extra}end\n")).unwrap()
     }
 
-    fn ids(target: &PushTarget, f: &Findings) -> Vec<&'static str> {
+    fn ids(target: &PushTarget, f: &PushFindings) -> Vec<&'static str> {
         blockers(target, f)
             .iter()
             .map(|b| b.category.id())

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::category::{Category, Lang, Stage};
-use crate::inventory::{Asset, InvalidRow};
+use crate::inventory::{Asset, Field, InvalidRow};
 use crate::probe::{Facts, Probed, SystemUserProbed};
 
 /// Keys and order are part of the interface: JSONL consumers rely on exactly these.
@@ -172,7 +172,7 @@ impl Record {
     }
 
     /// A well-formed row that names something the run does not have (a credential).
-    pub fn unusable(file: &Path, asset: &Asset, field: &str, reason: &str, lang: Lang) -> Record {
+    pub fn unusable(file: &Path, asset: &Asset, field: Field, reason: &str, lang: Lang) -> Record {
         Record::bare(
             asset.name.clone(),
             asset.host.clone(),
@@ -180,9 +180,10 @@ impl Record {
             Category::InventoryInvalid,
             Stage::Inventory,
             format!(
-                "{}: line {}, field {field}: {reason}",
+                "{}: line {}, field {}: {reason}",
                 file.display(),
-                asset.line
+                asset.line,
+                field.id()
             ),
             lang,
         )

@@ -110,7 +110,7 @@ pub struct Shadow {
 
 /// What the script found about one user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Findings {
+pub struct UserFindings {
     pub exists: Option<bool>,
     pub uid: Option<u32>,
     pub home: Option<String>,
@@ -132,7 +132,7 @@ pub struct Diagnosis {
     pub today: Option<i64>,
     pub visudo_rc: Option<i32>,
     pub visudo: Vec<String>,
-    pub users: BTreeMap<usize, Findings>,
+    pub users: BTreeMap<usize, UserFindings>,
     pub complete: bool,
 }
 
@@ -160,7 +160,7 @@ pub fn parse(stdout: &str) -> Option<Diagnosis> {
     Some(d)
 }
 
-fn user_line(f: &mut Findings, field: &str, value: &str) {
+fn user_line(f: &mut UserFindings, field: &str, value: &str) {
     match field {
         "exists" => f.exists = Some(value == "1"),
         "passwd" => {
@@ -226,7 +226,7 @@ pub struct Context<'a> {
 pub fn judge(
     ctx: &Context<'_>,
     login: &Login,
-    f: &Findings,
+    f: &UserFindings,
     d: &Diagnosis,
 ) -> Result<String, Failure> {
     let fail = |category: Category, message: String| Err(Failure::at_home(category, message));
@@ -344,14 +344,14 @@ fn sudo_note(sudo: Option<&str>) -> &'static str {
     }
 }
 
-fn sshd_setting<'a>(f: &'a Findings, key: &str) -> Option<&'a str> {
+fn sshd_setting<'a>(f: &'a UserFindings, key: &str) -> Option<&'a str> {
     f.sshd.iter().find_map(|line| {
         let (k, v) = line.split_once(' ')?;
         k.eq_ignore_ascii_case(key).then(|| v.trim())
     })
 }
 
-fn shell_problem(f: &Findings) -> Option<String> {
+fn shell_problem(f: &UserFindings) -> Option<String> {
     let shell = f.shell.as_deref()?;
     let name = shell.rsplit('/').next().unwrap_or(shell);
     if matches!(name, "nologin" | "false") || shell.is_empty() {
@@ -363,7 +363,7 @@ fn shell_problem(f: &Findings) -> Option<String> {
     None
 }
 
-fn expiry_problem(f: &Findings, d: &Diagnosis, by_password: bool) -> Option<String> {
+fn expiry_problem(f: &UserFindings, d: &Diagnosis, by_password: bool) -> Option<String> {
     let shadow = f.shadow.as_ref()?;
     let today = d.today?;
     if let Some(expire) = shadow.expire
@@ -407,7 +407,7 @@ fn date(days: i64) -> String {
 }
 
 /// What sshd's StrictModes refuses, or what keeps the user from reading its keys.
-fn home_problem(user: &str, f: &Findings, strict: bool) -> Option<String> {
+fn home_problem(user: &str, f: &UserFindings, strict: bool) -> Option<String> {
     for (i, stat) in f.stats.iter().enumerate() {
         if stat.kind == "missing" {
             // A missing .ssh or authorized_keys means an unregistered key, not permissions.
@@ -448,7 +448,7 @@ fn home_problem(user: &str, f: &Findings, strict: bool) -> Option<String> {
 
 /// The pushed rule is `USER ALL=(ALL) NOPASSWD: <commands>`; every command must be
 /// granted without a password, and the sudoers files must validate.
-fn sudo_problem(user: &str, want: Option<&str>, f: &Findings, d: &Diagnosis) -> Option<String> {
+fn sudo_problem(user: &str, want: Option<&str>, f: &UserFindings, d: &Diagnosis) -> Option<String> {
     let want = want?;
     if d.visudo_rc.is_some_and(|rc| rc != 0) {
         let said = d

@@ -5,36 +5,23 @@
 mod diagnose;
 mod sshd_policy;
 
-use std::time::Duration;
-
-use tokio::time::Instant;
-
-pub use diagnose::{Diagnosis, Findings, Login};
+pub use diagnose::{Diagnosis, Login, UserFindings};
 
 use super::deadline::Deadline;
 use super::exec;
 use super::inspect::Sudo;
-use super::outcome::{Failure, Observations};
+use super::outcome::{Failure, Observations, Probed, Probing, SystemUserProbed};
 use super::session::Session;
-use super::{Probed, Prober, Target};
+use super::{Prober, Target};
 use crate::category::{Category, Stage};
 use crate::credentials::Credential;
 
-/// The result for one (asset, system user) pair.
-#[derive(Debug)]
-pub struct SystemUserProbed {
-    /// The name of the system user's credential.
-    pub credential: String,
-    pub probed: Probed,
-}
-
 /// What the system user's own connection gave.
-struct Attempt {
+struct OwnLogin {
     /// How the login went, or a failure that is not the credential's (network, timeout,
     /// credential file), which no diagnosis explains.
     login: Result<Login, Failure>,
-    observations: Observations,
-    started: Instant,
+    probing: Probing,
 }
 
 pub(super) async fn check(
@@ -53,13 +40,13 @@ pub(super) async fn check(
     {
         return users.iter().map(|c| not_tested(c, failure)).collect();
     }
-    let mut attempts = Vec::with_capacity(users.len());
+    let mut logins = Vec::with_capacity(users.len());
     for credential in users {
-        attempts.push(attempt(prober, target, admin, credential, deadline).await);
+        logins.push(own_login(prober, target, admin, credential, deadline).await);
     }
 
     // The users whose login needs explaining, in the diagnosis script's order.
-    let wanted: Vec<usize> = attempts
+    let wanted: Vec<usize> = logins
         .iter()
         .enumerate()
         .filter(|(i, a)| matches!(&a.login, Ok(login) if needs_diagnosis(login, &users[*i])))
@@ -78,13 +65,13 @@ pub(super) async fn check(
         }
     };
 
-    attempts
+    logins
         .into_iter()
         .enumerate()
-        .map(|(i, attempt)| {
+        .map(|(i, own)| {
             let credential = &users[i];
             let slot = wanted.iter().position(|&w| w == i);
-            let verdict = match (&attempt.login, slot, &diagnosis) {
+            let verdict = match (&own.login, slot, &diagnosis) {
                 (Err(failure), _, _) => Err(failure.clone()),
                 (Ok(login), Some(slot), Some(Ok(diagnosis))) => {
                     let ctx = diagnose::Context {
@@ -103,11 +90,7 @@ pub(super) async fn check(
             };
             SystemUserProbed {
                 credential: credential.name.clone(),
-                probed: Probed {
-                    verdict: verdict.map_err(at_system_user_stage),
-                    observations: attempt.observations,
-                    duration: attempt.started.elapsed(),
-                },
+                probed: own.probing.done(verdict.map_err(at_system_user_stage)),
             }
         })
         .collect()
@@ -171,18 +154,14 @@ fn undiagnosed(credential: &Credential, login: &Login, why: &str) -> Result<Stri
 fn not_tested(credential: &Credential, admin_failure: &Failure) -> SystemUserProbed {
     SystemUserProbed {
         credential: credential.name.clone(),
-        probed: Probed {
-            verdict: Err(Failure::new(
-                Category::Skipped,
-                Stage::SystemUser,
-                format!(
-                    "not tested: the asset itself failed at the {} stage ({})",
-                    admin_failure.stage, admin_failure.category
-                ),
-            )),
-            observations: Observations::default(),
-            duration: Duration::ZERO,
-        },
+        probed: Probing::start().done(Err(Failure::new(
+            Category::Skipped,
+            Stage::SystemUser,
+            format!(
+                "not tested: the asset itself failed at the {} stage ({})",
+                admin_failure.stage, admin_failure.category
+            ),
+        ))),
     }
 }
 
@@ -201,15 +180,14 @@ fn verdict_id(admin: &Probed) -> String {
 }
 
 /// The system user's own login, then a command to prove its shell runs.
-async fn attempt(
+async fn own_login(
     prober: &Prober,
     target: &Target,
     admin: &Probed,
     credential: &Credential,
     deadline: &Deadline,
-) -> Attempt {
-    let started = Instant::now();
-    let mut observations = Observations::default();
+) -> OwnLogin {
+    let mut probing = Probing::start();
     let login = if credential.can_log_in() {
         let route = target.route(admin.observations.ip);
         log_in(
@@ -217,18 +195,14 @@ async fn attempt(
             target,
             route,
             credential,
-            &mut observations,
+            &mut probing.obs,
             deadline,
         )
         .await
     } else {
         Ok(Login::NotTried)
     };
-    Attempt {
-        login,
-        observations,
-        started,
-    }
+    OwnLogin { login, probing }
 }
 
 async fn log_in(

@@ -4,12 +4,12 @@
 
 use std::process::Command;
 
-use fixtures::gateway::lab::GatewayLab;
+use fixtures::koko::lab::KokoLab;
 use fixtures::lab::DEPLOY_UID;
 
 /// `ssh -p PORT -i KEY LOGIN@127.0.0.1 COMMAND` with only that key offered; `verbose`
 /// makes ssh report the server's software version.
-fn ssh(lab: &GatewayLab, key: &str, login: &str, command: &str, verbose: bool) -> (i32, String) {
+fn ssh(lab: &KokoLab, key: &str, login: &str, command: &str, verbose: bool) -> (i32, String) {
     let level = if verbose {
         "LogLevel=DEBUG"
     } else {
@@ -45,8 +45,8 @@ fn ssh(lab: &GatewayLab, key: &str, login: &str, command: &str, verbose: bool) -
 }
 
 /// The lab, with `check` run on a blocking thread while the lab's servers keep serving.
-async fn with_lab(check: impl FnOnce(&GatewayLab) + Send + 'static) -> GatewayLab {
-    let lab = GatewayLab::start().await.unwrap();
+async fn with_lab(check: impl FnOnce(&KokoLab) + Send + 'static) -> KokoLab {
+    let lab = KokoLab::start().await.unwrap();
     tokio::task::spawn_blocking(move || {
         check(&lab);
         lab
@@ -116,13 +116,13 @@ async fn unregistered_keys_are_refused_and_failures_lock_the_user() {
         );
     })
     .await;
-    assert_eq!(lab.gateway.failures("alice"), 3);
+    assert_eq!(lab.koko.failures("alice"), 3);
 }
 
 #[tokio::test]
 async fn the_web_terminal_port_answers_an_upgrade() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let lab = GatewayLab::start().await.unwrap();
+    let lab = KokoLab::start().await.unwrap();
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", lab.ws_port))
         .await
         .unwrap();

@@ -1,4 +1,4 @@
-//! `prober gateway`: the bastion's SSH gateway (koko on 2222, coco before it) as users
+//! `prober gateway`: the bastion's SSH gateway, koko on 2222 (coco before it), as users
 //! meet it. Every refused credential counts toward the JumpServer user's lockout, so
 //! exactly one key (or the password) is offered, and after one refusal nothing more is
 //! tried for that user.
@@ -8,13 +8,12 @@ use std::sync::Mutex;
 
 use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::time::Instant;
 
 use super::auth::{key_problem, names, password_problem, protocol, with_key, with_password};
 use super::deadline::Deadline;
-use super::outcome::{Failure, Observations};
+use super::outcome::{AssetProbe, Failure, Observations, Probed, Probing, SystemUserProbed};
 use super::session::Session;
-use super::{Probed, Prober, authority, banner, exec};
+use super::{Prober, Target, authority, banner, exec};
 use crate::category::{Category, Stage};
 use crate::credentials::Credential;
 use crate::known_hosts::host_port;
@@ -23,20 +22,28 @@ pub const DEFAULT_PORT: u16 = 2222;
 
 /// The gateway, and the JumpServer user the checks log in as.
 #[derive(Debug)]
-pub struct GatewayTarget {
+pub struct KokoTarget {
     pub host: String,
     pub port: u16,
     pub credential: Arc<Credential>,
+    /// The web terminal's websocket port, checked after koko itself (`--ws-port`).
+    pub ws_port: Option<u16>,
     /// Why later checks are not tried: the gateway check failed, or the user was refused.
     stopped: Mutex<Option<String>>,
 }
 
-impl GatewayTarget {
-    pub fn new(host: String, port: u16, credential: Arc<Credential>) -> GatewayTarget {
-        GatewayTarget {
+impl KokoTarget {
+    pub fn new(
+        host: String,
+        port: u16,
+        credential: Arc<Credential>,
+        ws_port: Option<u16>,
+    ) -> KokoTarget {
+        KokoTarget {
             host,
             port,
             credential,
+            ws_port,
             stopped: Mutex::new(None),
         }
     }
@@ -85,7 +92,7 @@ impl GatewayTarget {
 }
 
 /// A JumpServer (koko) or coco (paramiko) banner is the gateway; OpenSSH is a host's sshd.
-fn gateway_banner(banner: &str) -> Option<Failure> {
+fn koko_banner(banner: &str) -> Option<Failure> {
     let software = banner.splitn(3, '-').nth(2).unwrap_or("");
     if software.starts_with("OpenSSH") || software.starts_with("dropbear") {
         return Some(Failure::at_home(
@@ -98,17 +105,19 @@ fn gateway_banner(banner: &str) -> Option<Failure> {
 
 impl Prober {
     /// The gateway itself: reachable, a gateway banner, and the user's key or password.
-    pub async fn gateway_itself(&self, target: &GatewayTarget) -> Probed {
-        let started = Instant::now();
-        let mut obs = Observations::default();
+    pub(super) async fn koko(&self, target: &KokoTarget) -> Probed {
+        let mut probing = Probing::start();
         let user = target.credential.username.clone();
         let deadline = Deadline::after(self.timeouts.total);
-        let verdict = match self.gateway_login(target, &user, &mut obs, &deadline).await {
+        let verdict = match self
+            .koko_login(target, &user, &mut probing.obs, &deadline)
+            .await
+        {
             Ok((session, how)) => {
                 super::goodbye(session).await;
                 Ok(format!(
                     "the gateway ({}) accepted JumpServer user {user} with {how}",
-                    obs.banner.as_deref().unwrap_or("?")
+                    probing.obs.banner.as_deref().unwrap_or("?")
                 ))
             }
             Err(failure) => {
@@ -119,17 +128,37 @@ impl Prober {
                 Err(failure)
             }
         };
-        Probed {
-            verdict,
-            observations: obs,
-            duration: started.elapsed(),
+        probing.done(verdict)
+    }
+
+    /// Through the gateway an asset has no result of its own: one per system user. An
+    /// asset without system users has nothing to log in as.
+    pub(super) async fn through_koko(&self, koko: &KokoTarget, target: &Target) -> AssetProbe {
+        let asset = &target.asset;
+        if target.system_users.is_empty() {
+            return AssetProbe::own(Probing::start().done(Err(Failure::new(
+                Category::Skipped,
+                Stage::Inventory,
+                "not probed: no system_users to log in as through the gateway",
+            ))));
+        }
+        let mut system_users = Vec::with_capacity(target.system_users.len());
+        for user in &target.system_users {
+            let probed = self.koko_as(koko, &asset.host, &user.username).await;
+            system_users.push(SystemUserProbed {
+                credential: user.name.clone(),
+                probed,
+            });
+        }
+        AssetProbe {
+            own: None,
+            system_users,
         }
     }
 
     /// `id -u` on `asset` as `account`, through the gateway's direct login.
-    pub async fn via_gateway(&self, target: &GatewayTarget, asset: &str, account: &str) -> Probed {
-        let started = Instant::now();
-        let mut obs = Observations::default();
+    async fn koko_as(&self, target: &KokoTarget, asset: &str, account: &str) -> Probed {
+        let mut probing = Probing::start();
         let verdict = if let Some(why) = target.stopped() {
             Err(Failure::new(
                 Category::Skipped,
@@ -137,18 +166,15 @@ impl Prober {
                 format!("not tried: {why}"),
             ))
         } else {
-            self.direct_command(target, asset, account, &mut obs).await
+            self.direct_command(target, asset, account, &mut probing.obs)
+                .await
         };
-        Probed {
-            verdict,
-            observations: obs,
-            duration: started.elapsed(),
-        }
+        probing.done(verdict)
     }
 
     async fn direct_command(
         &self,
-        target: &GatewayTarget,
+        target: &KokoTarget,
         asset: &str,
         account: &str,
         obs: &mut Observations,
@@ -156,7 +182,7 @@ impl Prober {
         let login = target.direct_login(account, asset);
         let deadline = Deadline::after(self.timeouts.total);
         let (session, _) = self
-            .gateway_login(target, &login, obs, &deadline)
+            .koko_login(target, &login, obs, &deadline)
             .await // Only a refusal counts toward the lockout; a timeout is no reason to stop.
             .inspect_err(|failure| {
                 if let Some(why) = target.refusal(failure) {
@@ -198,9 +224,9 @@ impl Prober {
     }
 
     /// Up to an authenticated session on the gateway, offering one credential once.
-    async fn gateway_login(
+    async fn koko_login(
         &self,
-        target: &GatewayTarget,
+        target: &KokoTarget,
         login: &str,
         obs: &mut Observations,
         deadline: &Deadline,
@@ -211,7 +237,7 @@ impl Prober {
             .await?;
         let names = vec![host_port(&target.host, target.port)];
         let mut session = self
-            .ssh(tcp, names, obs, deadline, Some(gateway_banner))
+            .ssh(tcp, names, obs, deadline, Some(koko_banner))
             .await?;
         let how = deadline
             .stage(
@@ -230,11 +256,10 @@ impl Prober {
     }
 
     /// Whether the web terminal's websocket port answers an HTTP upgrade.
-    pub async fn web_terminal(&self, host: &str, port: u16) -> Probed {
-        let started = Instant::now();
-        let mut obs = Observations::default();
+    pub(super) async fn web_terminal(&self, host: &str, port: u16) -> Probed {
+        let mut probing = Probing::start();
         let verdict = self
-            .upgrade(host, port, &mut obs)
+            .upgrade(host, port, &mut probing.obs)
             .await
             .map_err(|mut failure| {
                 failure.message = format!(
@@ -248,11 +273,7 @@ impl Prober {
                     ..failure
                 }
             });
-        Probed {
-            verdict,
-            observations: obs,
-            duration: started.elapsed(),
-        }
+        probing.done(verdict)
     }
 
     async fn upgrade(
@@ -416,10 +437,10 @@ mod tests {
 
     #[test]
     fn banners() {
-        assert!(gateway_banner("SSH-2.0-JumpServer").is_none());
-        assert!(gateway_banner("SSH-2.0-paramiko_2.4.1").is_none());
+        assert!(koko_banner("SSH-2.0-JumpServer").is_none());
+        assert!(koko_banner("SSH-2.0-paramiko_2.4.1").is_none());
         assert_eq!(
-            gateway_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2")
+            koko_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2")
                 .unwrap()
                 .category,
             Category::GatewayWrongPort
@@ -438,12 +459,12 @@ mod tests {
                 expect: Default::default(),
             })
         };
-        let plain = GatewayTarget::new("h".into(), 2222, credential("alice"));
+        let plain = KokoTarget::new("h".into(), 2222, credential("alice"), None);
         assert_eq!(
             plain.direct_login("root", "10.0.0.5"),
             "alice@root@10.0.0.5"
         );
-        let email = GatewayTarget::new("h".into(), 2222, credential("alice@corp.example"));
+        let email = KokoTarget::new("h".into(), 2222, credential("alice@corp.example"), None);
         assert_eq!(
             email.direct_login("root", "web-1"),
             "alice@corp.example#root#web-1"

@@ -1,11 +1,11 @@
 //! `prober gateway` against the fake JumpServer gateway and a fake asset, all on loopback.
 
 use crate::util::{Run, args, prober_with_env};
-use fixtures::gateway::lab::GatewayLab;
+use fixtures::koko::lab::KokoLab;
 use fixtures::lab::DEPLOY_UID;
 
 /// `prober gateway` against the lab's gateway on `gateway_port`; with the inventory.
-async fn gateway(lab: &GatewayLab, gateway_port: u16, auth: &[&str], with_inventory: bool) -> Run {
+async fn gateway(lab: &KokoLab, gateway_port: u16, auth: &[&str], with_inventory: bool) -> Run {
     let mut argv = args([
         "gateway".to_string(),
         "--gateway".into(),
@@ -27,8 +27,8 @@ async fn gateway(lab: &GatewayLab, gateway_port: u16, auth: &[&str], with_invent
     prober_with_env(argv, &[("BOB_PASSWORD", "not-bobs")]).await
 }
 
-async fn lab() -> GatewayLab {
-    GatewayLab::start().await.unwrap()
+async fn lab() -> KokoLab {
+    KokoLab::start().await.unwrap()
 }
 
 fn category(run: &Run, name: &str) -> String {
@@ -70,7 +70,7 @@ async fn the_gateway_its_web_terminal_and_every_asset_through_it() {
         run.stdout
     );
     assert_eq!(run.status, 1);
-    assert_eq!(lab.gateway.failures("alice"), 0);
+    assert_eq!(lab.koko.failures("alice"), 0);
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn one_refused_key_is_never_followed_by_a_second_attempt() {
         assert!(r["message"].as_str().unwrap().contains("lockout"), "{r:#}");
     }
     assert_eq!(
-        lab.gateway.failures("alice"),
+        lab.koko.failures("alice"),
         1,
         "exactly one refused attempt reached the gateway"
     );
@@ -124,7 +124,7 @@ async fn wrong_port_password_and_locked_users() {
         "{}",
         run.stdout
     );
-    assert_eq!(lab.gateway.failures("alice"), 0);
+    assert_eq!(lab.koko.failures("alice"), 0);
 
     let run = gateway(
         &lab,
@@ -139,7 +139,7 @@ async fn wrong_port_password_and_locked_users() {
         "{}",
         run.stdout
     );
-    assert_eq!(lab.gateway.failures("bob"), 1);
+    assert_eq!(lab.koko.failures("bob"), 1);
 
     let run = gateway(
         &lab,
