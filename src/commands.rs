@@ -21,9 +21,9 @@ use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget};
-use prober_engine::quote;
 use prober_engine::report::{self, Summary, progress::Progress};
 use prober_engine::run::Run;
+use prober_engine::text;
 
 /// Results could not be written: the run stops. Kept apart from other errors because a
 /// closed stdout is how `prober … | head` says it has seen enough.
@@ -92,7 +92,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
         ..Default::default()
     };
     jms.validate()
-        .map_err(|e| anyhow!("--jms-user {}: {e}", quote::shown(&args.jms_user)))?;
+        .map_err(|e| anyhow!("--jms-user {}: {e}", text::shown(&args.jms_user)))?;
     let jms = jms.resolve("--jms-user", Path::new("."), &mut credentials.warnings);
     let port = port.unwrap_or(KOKO_PORT);
     let koko = KokoTarget::new(host, port, Arc::new(jms), args.ws_port);
@@ -256,11 +256,11 @@ fn simple_spec(simple: &SimpleCredential) -> anyhow::Result<Option<CredentialSpe
     {
         return Err(anyhow!(
             "--user {} needs --password-env, --password-file, --key or --agent",
-            quote::shown(user)
+            text::shown(user)
         ));
     }
     spec.validate()
-        .map_err(|e| anyhow!("--user {}: {e}", quote::shown(user)))?;
+        .map_err(|e| anyhow!("--user {}: {e}", text::shown(user)))?;
     Ok(Some(spec))
 }
 

@@ -6,43 +6,37 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-/// Where in the probe pipeline a verdict was reached. The order is the pipeline's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    Inventory,
-    Resolve,
-    Jump,
-    Connect,
-    Banner,
-    Kex,
-    HostKey,
-    Auth,
-    Inspect,
-    SystemUser,
-    Push,
-    Gateway,
-    Done,
+macro_rules! stages {
+    ($( $variant:ident => $id:literal, )+) => {
+        /// Where in the probe pipeline a verdict was reached. The order is the pipeline's.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Stage { $($variant),+ }
+
+        impl Stage {
+            pub const ALL: &'static [Stage] = &[$(Stage::$variant),+];
+
+            pub fn id(self) -> &'static str {
+                match self { $(Stage::$variant => $id),+ }
+            }
+        }
+    };
 }
 
-impl Stage {
-    pub fn id(self) -> &'static str {
-        match self {
-            Stage::Inventory => "inventory",
-            Stage::Resolve => "resolve",
-            Stage::Jump => "jump",
-            Stage::Connect => "connect",
-            Stage::Banner => "banner",
-            Stage::Kex => "kex",
-            Stage::HostKey => "host_key",
-            Stage::Auth => "auth",
-            Stage::Inspect => "inspect",
-            Stage::SystemUser => "system_user",
-            Stage::Push => "push",
-            Stage::Gateway => "gateway",
-            Stage::Done => "done",
-        }
-    }
+stages! {
+    Inventory => "inventory",
+    Resolve => "resolve",
+    Jump => "jump",
+    Connect => "connect",
+    Banner => "banner",
+    Kex => "kex",
+    HostKey => "host_key",
+    Auth => "auth",
+    Inspect => "inspect",
+    SystemUser => "system_user",
+    Push => "push",
+    Gateway => "gateway",
+    Done => "done",
 }
 
 impl fmt::Display for Stage {
@@ -60,17 +54,8 @@ pub enum Lang {
     Zh,
 }
 
-/// What the information in a category says about the admin credential. Taken from
-/// JumpServer's own probe: a timeout or a network failure never marks a credential wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialVerdict {
-    Accepted,
-    Rejected,
-    Unknown,
-}
-
 macro_rules! categories {
-    ($( $variant:ident => $id:literal, $stage:expr, $verdict:ident,
+    ($( $variant:ident => $id:literal, $stage:expr,
         meaning: $meaning:literal,
         en: $en:literal,
         zh: $zh:literal; )+) => {
@@ -100,255 +85,266 @@ macro_rules! categories {
                       (Category::$variant, Lang::Zh) => $zh,)+
                 }
             }
-
-            pub fn credential_verdict(self) -> CredentialVerdict {
-                match self { $(Category::$variant => CredentialVerdict::$verdict),+ }
-            }
         }
     };
 }
 
 categories! {
-    Ok => "ok", Some(Stage::Done), Accepted,
+    Ok => "ok", Some(Stage::Done),
         meaning: "Reachable and manageable: the admin user logged in, is root-equivalent without a prompt, python and a temp dir are there.",
         en: "Nothing to do.",
         zh: "无需处理。";
-    Skipped => "skipped", Some(Stage::Inventory), Unknown,
+    Skipped => "skipped", Some(Stage::Inventory),
         meaning: "The asset is marked inactive in the inventory and was not probed.",
         en: "Activate the asset in the inventory if it should be managed.",
         zh: "资产在清单中未激活，未做检测；如需管理请激活该资产。";
-    InventoryInvalid => "inventory_invalid", Some(Stage::Inventory), Unknown,
+    InventoryInvalid => "inventory_invalid", Some(Stage::Inventory),
         meaning: "The inventory row could not be used: a field is missing or malformed, or it names an unknown credential.",
         en: "Fix the named line and field of the inventory (or add the credential to the credentials file) and run again.",
         zh: "按提示修正清单中对应行和字段（或在凭据文件中补充该凭据）后重新运行。";
-    DnsNxdomain => "dns_nxdomain", Some(Stage::Resolve), Unknown,
+    DnsNxdomain => "dns_nxdomain", Some(Stage::Resolve),
         meaning: "The host name does not exist in DNS (NXDOMAIN).",
         en: "Check the spelling of the host name, or register it in DNS / use the IP address in the asset.",
         zh: "主机名在 DNS 中不存在：检查拼写，或在 DNS 中注册，或在资产中直接填写 IP。";
-    DnsNoRecords => "dns_no_records", Some(Stage::Resolve), Unknown,
+    DnsNoRecords => "dns_no_records", Some(Stage::Resolve),
         meaning: "The name exists in DNS but has no A or AAAA record.",
         en: "Add an A/AAAA record for the name, or use the IP address in the asset.",
         zh: "该名称存在但没有 A/AAAA 记录：补充地址记录，或在资产中直接填写 IP。";
-    DnsTimeout => "dns_timeout", Some(Stage::Resolve), Unknown,
+    DnsTimeout => "dns_timeout", Some(Stage::Resolve),
         meaning: "No DNS answer arrived in time.",
         en: "Check that the bastion's resolvers (/etc/resolv.conf or --nameserver) are reachable and answer for this zone.",
         zh: "DNS 查询超时：检查堡垒机使用的 DNS 服务器（/etc/resolv.conf 或 --nameserver）是否可达、能否解析该域。";
-    DnsError => "dns_error", Some(Stage::Resolve), Unknown,
+    DnsError => "dns_error", Some(Stage::Resolve),
         meaning: "The DNS lookup failed (SERVFAIL, REFUSED or a resolver error).",
         en: "Check the DNS server's health and its configuration for this zone.",
         zh: "DNS 解析出错（SERVFAIL/REFUSED 等）：检查 DNS 服务器状态及该域的配置。";
-    JumpUnreachable => "jump_unreachable", Some(Stage::Jump), Unknown,
+    JumpUnreachable => "jump_unreachable", Some(Stage::Jump),
         meaning: "The jump host (domain gateway) the asset is reached through could not be reached, or its SSH server failed before login.",
         en: "Check the gateway's address, port and host key in the bastion's domain settings, and that the bastion can reach it.",
         zh: "无法连接到资产所在网域的网关（跳板机），或其 SSH 服务在登录前出错：检查网域中网关的地址、端口和主机密钥，以及堡垒机到网关的网络。";
-    JumpAuthFailed => "jump_auth_failed", Some(Stage::Jump), Rejected,
+    JumpAuthFailed => "jump_auth_failed", Some(Stage::Jump),
         meaning: "The jump host refused the gateway's login.",
         en: "Fix the gateway's username, password or key in the bastion's domain settings.",
         zh: "网关拒绝了登录：在堡垒机的网域设置中修正网关的用户名、密码或密钥。";
-    JumpForwardProhibited => "jump_forward_prohibited", Some(Stage::Jump), Unknown,
+    JumpForwardProhibited => "jump_forward_prohibited", Some(Stage::Jump),
         meaning: "The jump host refuses to forward connections: administratively prohibited (AllowTcpForwarding no).",
         en: "Set 'AllowTcpForwarding yes' (or 'local') for the gateway user in the jump host's sshd_config and reload sshd.",
         zh: "网关拒绝转发连接（administratively prohibited，AllowTcpForwarding no）：在网关的 sshd_config 中为该用户开启 AllowTcpForwarding 并重载 sshd。";
-    JumpTargetUnreachable => "jump_target_unreachable", Some(Stage::Jump), Unknown,
+    JumpTargetUnreachable => "jump_target_unreachable", Some(Stage::Jump),
         meaning: "The jump host could not connect to the asset (refused, no route or timed out on the gateway's side).",
         en: "Check the asset's address and port as the gateway sees them, and the firewall between the gateway and the asset.",
         zh: "网关无法连接到资产（被拒绝、无路由或超时）：检查网关视角下资产的地址和端口，以及两者之间的防火墙。";
-    TcpRefused => "tcp_refused", Some(Stage::Connect), Unknown,
+    TcpRefused => "tcp_refused", Some(Stage::Connect),
         meaning: "The host answered but nothing listens on the SSH port (connection refused).",
         en: "Start sshd on the asset, or fix the port in the asset (is sshd on another port?).",
         zh: "连接被拒绝：资产上 sshd 未运行或端口不对；启动 sshd，或在资产中填写正确的 SSH 端口。";
-    TcpTimeout => "tcp_timeout", Some(Stage::Connect), Unknown,
+    TcpTimeout => "tcp_timeout", Some(Stage::Connect),
         meaning: "The TCP connection got no answer: a firewall drops the packets, or the host is down.",
         en: "Check the asset's firewall (iptables/nftables/firewalld, cloud security groups) allows the bastion to reach the SSH port, and that the host is up.",
         zh: "TCP 连接超时：检查资产防火墙（iptables/firewalld/安全组）是否放行堡垒机访问 SSH 端口，以及主机是否在线。";
-    TcpUnreachable => "tcp_unreachable", Some(Stage::Connect), Unknown,
+    TcpUnreachable => "tcp_unreachable", Some(Stage::Connect),
         meaning: "No route to the host or network (ICMP unreachable, or a firewall rejecting).",
         en: "Check routing between the bastion and the asset, and firewall REJECT rules; the asset may need a domain gateway.",
         zh: "网络不可达：检查堡垒机到资产的路由和防火墙 REJECT 规则；该资产可能需要配置网域网关。";
-    SshResetBeforeBanner => "ssh_reset_before_banner", Some(Stage::Banner), Unknown,
+    SshResetBeforeBanner => "ssh_reset_before_banner", Some(Stage::Banner),
         meaning: "The connection was reset before the SSH banner (kex_exchange_identification: Connection reset by peer).",
         en: "sshd or a filter refuses the bastion: check /etc/hosts.allow and /etc/hosts.deny, brute-force blockers (fail2ban, cloud protection) and sshd's MaxStartups.",
         zh: "在 SSH 握手前连接被重置：检查资产的 /etc/hosts.allow、/etc/hosts.deny，防暴力破解工具（fail2ban、云防护）以及 sshd 的 MaxStartups。";
-    SshClosedBeforeBanner => "ssh_closed_before_banner", Some(Stage::Banner), Unknown,
+    SshClosedBeforeBanner => "ssh_closed_before_banner", Some(Stage::Banner),
         meaning: "The server closed the connection before sending an SSH banner.",
         en: "sshd refuses the bastion or is overloaded: check /etc/hosts.allow, /etc/hosts.deny, MaxStartups, and sshd's logs on the asset.",
         zh: "在发送 SSH 标识前连接被关闭：检查 /etc/hosts.allow、/etc/hosts.deny、MaxStartups 以及资产上的 sshd 日志。";
-    SshBannerTimeout => "ssh_banner_timeout", Some(Stage::Banner), Unknown,
+    SshBannerTimeout => "ssh_banner_timeout", Some(Stage::Banner),
         meaning: "TCP connected but no SSH banner arrived in time.",
         en: "Usually sshd doing slow reverse DNS (UseDNS yes, or tcp-wrappers host-name rules) with a slow resolver: set UseDNS no, fix the asset's resolver, or raise --banner-timeout.",
         zh: "已建立 TCP 连接但迟迟收不到 SSH 标识：多为 sshd 反向解析 DNS 过慢（UseDNS yes 或 tcp-wrappers 主机名规则），设置 UseDNS no 或修复资产的 DNS。";
-    SshNotSsh => "ssh_not_ssh", Some(Stage::Banner), Unknown,
+    SshNotSsh => "ssh_not_ssh", Some(Stage::Banner),
         meaning: "Something other than an SSH server answers on this port.",
         en: "The port is wrong for SSH: fix the asset's port (another service such as HTTP is listening there).",
         zh: "该端口上运行的不是 SSH 服务（例如 HTTP）：请在资产中填写正确的 SSH 端口。";
-    SshProtocol1 => "ssh_protocol_1", Some(Stage::Banner), Unknown,
+    SshProtocol1 => "ssh_protocol_1", Some(Stage::Banner),
         meaning: "The server only speaks the obsolete SSH protocol 1.",
         en: "Upgrade sshd on the device or enable protocol 2; SSH-1 is insecure and unsupported.",
         zh: "服务器仅支持过时的 SSH 协议 1：升级设备的 sshd 或启用协议 2。";
-    KexNoCommonAlgorithm => "kex_no_common_algorithm", Some(Stage::Kex), Unknown,
+    KexNoCommonAlgorithm => "kex_no_common_algorithm", Some(Stage::Kex),
         meaning: "Client and server share no algorithm of one kind (key exchange, host key, cipher or MAC).",
         en: "Old device or old sshd: retry with --compat legacy (SHA-1 key exchange, CBC ciphers, ssh-rsa), and plan to upgrade the device's SSH server.",
         zh: "双方没有共同的算法（密钥交换/主机密钥/加密/MAC）：多为老旧设备，可用 --compat legacy 重试，并计划升级其 SSH 服务。";
-    SshProtocolError => "ssh_protocol_error", Some(Stage::Kex), Unknown,
+    SshProtocolError => "ssh_protocol_error", Some(Stage::Kex),
         meaning: "The SSH conversation broke off or the server sent something invalid during the handshake.",
         en: "Look at sshd's log on the asset; a middlebox or a broken SSH implementation may be in the path.",
         zh: "SSH 握手过程中连接中断或对方数据不合法：查看资产上的 sshd 日志，检查中间网络设备。";
-    HostkeyChanged => "hostkey_changed", Some(Stage::HostKey), Unknown,
+    HostkeyChanged => "hostkey_changed", Some(Stage::HostKey),
         meaning: "The server's host key differs from the one recorded in known_hosts.",
         en: "If the asset was reinstalled, remove the old key (ssh-keygen -R HOST -f KNOWN_HOSTS) after verifying the new fingerprint out of band; otherwise suspect a man-in-the-middle.",
         zh: "主机密钥与 known_hosts 中记录的不一致：若资产重装过，请核实新指纹后用 ssh-keygen -R 删除旧记录；否则可能存在中间人攻击。";
-    HostkeyUnknown => "hostkey_unknown", Some(Stage::HostKey), Unknown,
+    HostkeyUnknown => "hostkey_unknown", Some(Stage::HostKey),
         meaning: "The server's host key is not in known_hosts and strict checking is on.",
         en: "Verify the fingerprint and add it to known_hosts, or run with --host-key-check accept-new.",
         zh: "known_hosts 中没有该主机密钥且启用了严格检查：核实指纹后加入 known_hosts，或使用 --host-key-check accept-new。";
-    CredentialUnavailable => "credential_unavailable", Some(Stage::Auth), Unknown,
+    CredentialUnavailable => "credential_unavailable", Some(Stage::Auth),
         meaning: "The credential's secret could not be read on this machine (environment variable unset, password file missing).",
         en: "Set the environment variable or create the file the credentials file names for this credential.",
         zh: "无法读取该凭据的密码（环境变量未设置或密码文件不存在）：按凭据文件中的配置提供密码。";
-    KeyUnreadable => "key_unreadable", Some(Stage::Auth), Unknown,
+    KeyUnreadable => "key_unreadable", Some(Stage::Auth),
         meaning: "The private key file is missing, unreadable or not a supported key format.",
         en: "Check the key path and format (OpenSSH, PEM/PKCS#1, PKCS#8 or PuTTY; RSA, Ed25519 or ECDSA).",
         zh: "私钥文件不存在、无法读取或格式不支持：检查路径与格式（OpenSSH、PEM、PKCS#8、PuTTY；RSA/Ed25519/ECDSA）。";
-    KeyPassphraseRequired => "key_passphrase_required", Some(Stage::Auth), Unknown,
+    KeyPassphraseRequired => "key_passphrase_required", Some(Stage::Auth),
         meaning: "The private key is encrypted and no passphrase, or a wrong one, was given.",
         en: "Give the key's passphrase (key_passphrase_env or key_passphrase_file in the credential).",
         zh: "私钥已加密但未提供口令或口令错误：在凭据中配置 key_passphrase_env 或 key_passphrase_file。";
-    AuthFailed => "auth_failed", Some(Stage::Auth), Rejected,
+    AuthFailed => "auth_failed", Some(Stage::Auth),
         meaning: "The server rejected the admin credential (Authentication failure / Permission denied).",
         en: "The admin user is wrong: check its username, password or key on the asset (authorized_keys, password expiry, AllowUsers).",
         zh: "管理用户认证失败：检查管理用户的用户名、密码或密钥是否正确（authorized_keys、密码过期、AllowUsers 等）。";
-    AuthMethodUnavailable => "auth_method_unavailable", Some(Stage::Auth), Unknown,
+    AuthMethodUnavailable => "auth_method_unavailable", Some(Stage::Auth),
         meaning: "The server does not allow the authentication method the credential provides (e.g. password when only publickey is allowed).",
         en: "Give the admin user a key (or a password) matching the methods the server allows, or enable that method in sshd_config.",
         zh: "服务器不允许该凭据的认证方式（如只允许公钥而凭据只有密码）：为管理用户配置服务器允许的认证方式，或在 sshd_config 中开启。";
-    AuthPartial => "auth_partial", Some(Stage::Auth), Unknown,
+    AuthPartial => "auth_partial", Some(Stage::Auth),
         meaning: "The credential was accepted but the server requires further authentication (AuthenticationMethods, MFA).",
         en: "The asset requires several methods (e.g. publickey,password or an OTP): give the credential all of them or exempt the bastion.",
         zh: "凭据已通过但服务器要求多重认证（AuthenticationMethods、MFA）：为凭据补全所需方式，或为堡垒机设置例外。";
-    ShellUnavailable => "shell_unavailable", Some(Stage::Inspect), Unknown,
+    ShellUnavailable => "shell_unavailable", Some(Stage::Inspect),
         meaning: "Login works but the account cannot run commands (nologin or false shell, forced command).",
         en: "Give the admin user a real shell (usermod -s /bin/bash USER) and remove forced commands for it.",
         zh: "可以登录但无法执行命令（shell 为 nologin/false，或被强制命令限制）：为管理用户设置正常 shell（usermod -s /bin/bash）。";
-    ExecRefused => "exec_refused", Some(Stage::Inspect), Unknown,
+    ExecRefused => "exec_refused", Some(Stage::Inspect),
         meaning: "Login works but the server refused to open a session or run a command.",
         en: "Check sshd's ForceCommand / Match blocks, MaxSessions and any restricted-shell setup for the admin user.",
         zh: "登录成功但服务器拒绝打开会话或执行命令：检查 sshd 的 ForceCommand、Match、MaxSessions 等限制。";
-    AdminNotPrivileged => "admin_not_privileged", Some(Stage::Inspect), Accepted,
+    AdminNotPrivileged => "admin_not_privileged", Some(Stage::Inspect),
         meaning: "The admin user is neither root nor allowed to sudo: it is not root-equivalent.",
         en: "The admin user's rights must equal root's: use root, or give it 'USER ALL=(ALL) NOPASSWD: ALL' in /etc/sudoers.d.",
         zh: "管理用户的权限需要与 root 一致：使用 root，或在 /etc/sudoers.d 中为其配置 NOPASSWD: ALL。";
-    SudoPasswordRequired => "sudo_password_required", Some(Stage::Inspect), Accepted,
+    SudoPasswordRequired => "sudo_password_required", Some(Stage::Inspect),
         meaning: "sudo asks for a password (Missing sudo password / Timeout waiting for privilege escalation prompt).",
         en: "Add NOPASSWD to the admin user's sudo rule ('USER ALL=(ALL) NOPASSWD: ALL').",
         zh: "sudo 需要密码：为管理用户的 sudo 规则加上 NOPASSWD（USER ALL=(ALL) NOPASSWD: ALL）。";
-    SudoRequiretty => "sudo_requiretty", Some(Stage::Inspect), Accepted,
+    SudoRequiretty => "sudo_requiretty", Some(Stage::Inspect),
         meaning: "sudo refuses to run without a terminal (Defaults requiretty).",
         en: "Remove 'Defaults requiretty' from sudoers, or add 'Defaults:USER !requiretty' for the admin user.",
         zh: "sudo 要求终端（Defaults requiretty）：在 sudoers 中删除该设置，或为管理用户添加 Defaults:USER !requiretty。";
-    PythonMissing => "python_missing", Some(Stage::Inspect), Accepted,
+    PythonMissing => "python_missing", Some(Stage::Inspect),
         meaning: "No python interpreter (python3, python, platform-python): Ansible modules cannot run (MODULE FAILURE ... /usr/bin/python: not found).",
         en: "Install python3 on the asset, or set the platform's python interpreter path to one that exists.",
         zh: "资产上没有 Python（MODULE FAILURE … /usr/bin/python: not found）：安装 python3，或在平台设置中指定存在的解释器路径。";
-    TmpNotWritable => "tmp_not_writable", Some(Stage::Inspect), Accepted,
+    TmpNotWritable => "tmp_not_writable", Some(Stage::Inspect),
         meaning: "The admin user can write to no temp directory (Failed to create temporary directory).",
         en: "Make /tmp (mode 1777) or the admin user's home writable, and check the filesystem is not read-only or full.",
         zh: "管理用户没有可写的临时目录：确保 /tmp（权限 1777）或其家目录可写，并检查文件系统是否只读或已满。";
-    SystemUserMissing => "system_user_missing", Some(Stage::SystemUser), Unknown,
+    SystemUserMissing => "system_user_missing", Some(Stage::SystemUser),
         meaning: "The system user does not exist on the asset: it was never pushed, or the push failed (Authentication failed at login).",
         en: "Push the system user to the asset again from the bastion (FAQ item 4) and read the push task's log if it fails.",
         zh: "资产上不存在该系统用户（未推送或推送失败）：在堡垒机上重新推送系统用户（FAQ 第 4 条），失败时查看推送任务日志。";
-    SystemUserUidMismatch => "system_user_uid_mismatch", Some(Stage::SystemUser), Unknown,
+    SystemUserUidMismatch => "system_user_uid_mismatch", Some(Stage::SystemUser),
         meaning: "The user exists on the asset with another uid than the system user's.",
         en: "Delete the wrong user on the asset and push the system user again (FAQ item 5), or correct the uid in the bastion.",
         zh: "资产上该用户的 uid 与系统用户设置不一致：登录资产删除该用户后重新推送（FAQ 第 5 条），或在堡垒机中修正 uid。";
-    SystemUserShellInvalid => "system_user_shell_invalid", Some(Stage::SystemUser), Unknown,
+    SystemUserShellInvalid => "system_user_shell_invalid", Some(Stage::SystemUser),
         meaning: "The user's shell is nologin, false, or not listed in /etc/shells, so it cannot log in.",
         en: "Give the user a login shell (usermod -s /bin/bash USER) or push it again; the shell must be listed in /etc/shells.",
         zh: "用户的 shell 为 nologin/false 或不在 /etc/shells 中：执行 usermod -s /bin/bash 用户名，或重新推送。";
-    SystemUserHomePermissions => "system_user_home_permissions", Some(Stage::SystemUser), Unknown,
+    SystemUserHomePermissions => "system_user_home_permissions", Some(Stage::SystemUser),
         meaning: "The home, ~/.ssh or authorized_keys has an owner or mode that sshd's StrictModes refuses, or that keeps the user from reading its keys.",
         en: "chown USER:USER the home and ~/.ssh, chmod 700 ~/.ssh, chmod 600 authorized_keys, no group/world write on the home; or delete the user and push again (FAQ item 5).",
         zh: "家目录、~/.ssh 或 authorized_keys 的属主/权限不符合 sshd StrictModes 要求：修正属主为该用户、~/.ssh 为 700、authorized_keys 为 600，家目录不可被组/其他人写；或删除用户后重新推送（FAQ 第 5 条）。";
-    SystemUserKeyNotRegistered => "system_user_key_not_registered", Some(Stage::SystemUser), Rejected,
+    SystemUserKeyNotRegistered => "system_user_key_not_registered", Some(Stage::SystemUser),
         meaning: "The system user's public key is not in its authorized_keys on the asset.",
         en: "Push the system user again so its key is written, or add the key to ~USER/.ssh/authorized_keys.",
         zh: "系统用户的公钥不在资产上的 authorized_keys 中：重新推送系统用户，或把公钥加入 ~用户/.ssh/authorized_keys。";
-    SystemUserLocked => "system_user_locked", Some(Stage::SystemUser), Unknown,
+    SystemUserLocked => "system_user_locked", Some(Stage::SystemUser),
         meaning: "The account is locked on the asset (passwd -l / usermod -L).",
         en: "Unlock it (usermod -U USER) if the lock was not deliberate, or push the system user again.",
         zh: "该账号在资产上被锁定（passwd -l / usermod -L）：如非有意锁定，执行 usermod -U 用户名 解锁，或重新推送。";
-    SystemUserExpired => "system_user_expired", Some(Stage::SystemUser), Unknown,
+    SystemUserExpired => "system_user_expired", Some(Stage::SystemUser),
         meaning: "The account, or its password, has expired on the asset.",
         en: "Lift the expiry (chage -E -1 USER) or set a new password (chage -l USER shows the dates).",
         zh: "该账号或其密码已过期：执行 chage -E -1 用户名 取消账号过期，或重新设置密码（chage -l 查看日期）。";
-    SystemUserDeniedBySshd => "system_user_denied_by_sshd", Some(Stage::SystemUser), Unknown,
+    SystemUserDeniedBySshd => "system_user_denied_by_sshd", Some(Stage::SystemUser),
         meaning: "sshd's AllowUsers, DenyUsers, AllowGroups or DenyGroups refuse this user from the bastion's address.",
         en: "Allow the user in sshd_config (AllowUsers/AllowGroups, or remove it from DenyUsers/DenyGroups) and reload sshd.",
         zh: "sshd 的 AllowUsers/DenyUsers/AllowGroups/DenyGroups 拒绝该用户从堡垒机登录：修改 sshd_config 后重载 sshd。";
-    SystemUserSudoMissing => "system_user_sudo_missing", Some(Stage::SystemUser), Unknown,
+    SystemUserSudoMissing => "system_user_sudo_missing", Some(Stage::SystemUser),
         meaning: "The sudo rule the bastion pushes for the user is missing, or the sudoers files do not pass visudo.",
         en: "Push the system user again, or add 'USER ALL=(ALL) NOPASSWD: CMDS' in /etc/sudoers.d and check with visudo -c.",
         zh: "堡垒机为该用户推送的 sudo 规则不存在，或 sudoers 文件无法通过 visudo 校验：重新推送，或在 /etc/sudoers.d 中添加规则并用 visudo -c 检查。";
-    SystemUserPasswordWrong => "system_user_password_wrong", Some(Stage::SystemUser), Rejected,
+    SystemUserPasswordWrong => "system_user_password_wrong", Some(Stage::SystemUser),
         meaning: "The account exists and is usable but the system user's password is not accepted.",
         en: "Push the system user again to set its password, or update the password kept by the bastion.",
         zh: "账号正常但系统用户的密码不正确：重新推送以设置密码，或更新堡垒机中保存的密码。";
-    PushToolMissing => "push_tool_missing", Some(Stage::Push), Unknown,
+    PushToolMissing => "push_tool_missing", Some(Stage::Push),
         meaning: "useradd, usermod, chpasswd or visudo is missing: a push cannot create or configure the user.",
         en: "Install the missing tools on the asset (the passwd/shadow-utils and sudo packages).",
         zh: "资产缺少 useradd、usermod、chpasswd 或 visudo，推送无法创建或配置用户：安装 passwd/shadow-utils 和 sudo 软件包。";
-    PushSudoersNotIncluded => "push_sudoers_not_included", Some(Stage::Push), Unknown,
+    PushSudoersNotIncluded => "push_sudoers_not_included", Some(Stage::Push),
         meaning: "/etc/sudoers.d is missing or /etc/sudoers does not include it: the pushed sudo rule would be ignored.",
         en: "Create /etc/sudoers.d (mode 750) and add '@includedir /etc/sudoers.d' to /etc/sudoers with visudo.",
         zh: "/etc/sudoers.d 不存在或未被 /etc/sudoers 包含，推送的 sudo 规则不会生效：创建该目录并用 visudo 在 /etc/sudoers 中加入 @includedir /etc/sudoers.d。";
-    PushHomeUnwritable => "push_home_unwritable", Some(Stage::Push), Unknown,
+    PushHomeUnwritable => "push_home_unwritable", Some(Stage::Push),
         meaning: "The home base directory is not writable, or the user's existing home cannot be given to the user.",
         en: "Make the home base (useradd -D) writable, and remove or fix whatever stands at the user's home path.",
         zh: "家目录的上级目录不可写，或用户家目录路径被占用/无法修正：确保 useradd -D 的 HOME 可写，并处理该路径上的文件。";
-    PushUidTaken => "push_uid_taken", Some(Stage::Push), Unknown,
+    PushUidTaken => "push_uid_taken", Some(Stage::Push),
         meaning: "The system user's uid already belongs to another user on the asset.",
         en: "Choose another uid for the system user, or move the other user off that uid.",
         zh: "系统用户的 uid 已被资产上的其他用户占用：为系统用户换一个 uid，或调整占用该 uid 的用户。";
-    GatewayWrongPort => "gateway_wrong_port", Some(Stage::Gateway), Unknown,
+    GatewayWrongPort => "gateway_wrong_port", Some(Stage::Gateway),
         meaning: "The address answers with a plain sshd (OpenSSH banner), not JumpServer's gateway: the client points at the host's own port 22.",
         en: "Connect to the gateway (koko/coco) on its SSH port, 2222 by default, not to the host's sshd (FAQ item 10: 'selected user key not registered on remote host').",
         zh: "该地址上是普通 sshd（OpenSSH 标识）而不是 JumpServer 网关：请连接 koko/coco 的 SSH 端口（默认 2222），而不是主机自身的 22 端口（FAQ 第 10 条“所选的用户密钥未在远程主机上注册”）。";
-    GatewayKeyNotRegistered => "gateway_key_not_registered", Some(Stage::Gateway), Rejected,
+    GatewayKeyNotRegistered => "gateway_key_not_registered", Some(Stage::Gateway),
         meaning: "The gateway refused the JumpServer user's key: it is not registered for that user.",
         en: "Add the public key to the user's profile in JumpServer (SSH public key), and check you connect to the gateway's port 2222. Each refusal counts toward the user's lockout.",
         zh: "网关拒绝了该 JumpServer 用户的密钥（未注册）：在 JumpServer 个人信息中添加 SSH 公钥，并确认连接的是网关的 2222 端口。每次失败都会计入该用户的锁定次数。";
-    GatewayAuthFailed => "gateway_auth_failed", Some(Stage::Gateway), Rejected,
+    GatewayAuthFailed => "gateway_auth_failed", Some(Stage::Gateway),
         meaning: "The gateway refused the JumpServer user's password (or asks for more, such as MFA).",
         en: "Check the JumpServer user's password and MFA settings; each refusal counts toward the user's lockout.",
         zh: "网关拒绝了 JumpServer 用户的密码（或要求 MFA 等更多认证）：检查密码和 MFA 设置；每次失败都会计入锁定次数。";
-    GatewayUserLocked => "gateway_user_locked", Some(Stage::Gateway), Unknown,
+    GatewayUserLocked => "gateway_user_locked", Some(Stage::Gateway),
         meaning: "The gateway says the JumpServer user is locked (too many failed logins, or locked by an administrator).",
         en: "Unlock the user in JumpServer (Users > user > unblock) or wait for the lockout window (30 minutes by default) to pass.",
         zh: "网关提示该 JumpServer 用户已被锁定（登录失败过多或被管理员锁定）：在 JumpServer 中解锁该用户，或等待锁定时间（默认 30 分钟）结束。";
-    GatewayAssetNotFound => "gateway_asset_not_found", Some(Stage::Gateway), Unknown,
+    GatewayAssetNotFound => "gateway_asset_not_found", Some(Stage::Gateway),
         meaning: "The gateway finds no asset of that address or name granted to the user ('No found asset').",
         en: "Check the asset exists in JumpServer with this address, and that it is granted to the user (asset permissions).",
         zh: "网关找不到授权给该用户的此地址/名称的资产（No found asset）：确认资产已在 JumpServer 中登记且已授权给该用户。";
-    GatewayAssetAmbiguous => "gateway_asset_ambiguous", Some(Stage::Gateway), Unknown,
+    GatewayAssetAmbiguous => "gateway_asset_ambiguous", Some(Stage::Gateway),
         meaning: "Several assets match the address or name, so a direct login cannot choose ('Must be unique asset for …').",
         en: "Use the asset's unique name in the direct login, or remove the duplicate asset.",
         zh: "多个资产匹配该地址/名称，直连无法选择（Must be unique asset for …）：使用资产的唯一名称，或删除重复资产。";
-    GatewayPermissionDenied => "gateway_permission_denied", Some(Stage::Gateway), Unknown,
+    GatewayPermissionDenied => "gateway_permission_denied", Some(Stage::Gateway),
         meaning: "The user has no single granted account of that name on the asset ('Must be unique account for …'): not granted, or several match.",
         en: "Grant the system user (account) on this asset to the user in the asset permission, and make sure only one account has that name.",
         zh: "该用户在此资产上没有唯一的已授权账号（Must be unique account for …）：在资产授权中授予该系统用户，并确认同名账号只有一个。";
-    GatewayTargetFailed => "gateway_target_failed", Some(Stage::Gateway), Unknown,
+    GatewayTargetFailed => "gateway_target_failed", Some(Stage::Gateway),
         meaning: "The gateway accepted the request but could not run it on the asset; its message says why.",
         en: "Read the gateway's message: usually the system user cannot log in to the asset (push it again) or the asset is unreachable from the gateway.",
         zh: "网关接受了请求但在资产上执行失败（见网关返回的信息）：通常是系统用户无法登录资产（请重新推送）或网关无法连接到资产。";
-    GatewayWsUnreachable => "gateway_ws_unreachable", Some(Stage::Gateway), Unknown,
+    GatewayWsUnreachable => "gateway_ws_unreachable", Some(Stage::Gateway),
         meaning: "The web terminal's websocket port (coco's 5000) does not answer an HTTP upgrade.",
         en: "Check the terminal component is running and its websocket port (default 5000) and the nginx socket.io proxy are right (FAQ item 3).",
         zh: "Web 终端的 websocket 端口（coco 默认 5000）不响应升级请求：检查终端组件是否运行，以及 ws 端口和 nginx 的 socket.io 代理配置（FAQ 第 3 条）。";
-    Timeout => "timeout", None, Unknown,
+    Timeout => "timeout", None,
         meaning: "A stage after the connection took longer than its timeout or the per-asset deadline; nothing is known about the credential.",
         en: "The asset or the network is slow: raise --timeout and the stage timeouts, or lower --concurrency; a timeout never means the credential is wrong.",
         zh: "某个阶段或整体检测超时（不代表凭据错误）：调大 --timeout 及各阶段超时，或降低 --concurrency。";
+}
+
+impl Category {
+    /// Whether someone must act on this verdict: everything but `ok` and `skipped`.
+    pub fn needs_action(self) -> bool {
+        !matches!(self, Category::Ok | Category::Skipped)
+    }
+
+    /// The categories a stage can give, in table order.
+    pub fn of_stage(stage: Stage) -> impl Iterator<Item = Category> {
+        Category::ALL
+            .iter()
+            .copied()
+            .filter(move |c| c.stage() == Some(stage))
+    }
 }
 
 impl fmt::Display for Category {
@@ -409,21 +405,5 @@ mod tests {
                 c.id()
             );
         }
-    }
-
-    #[test]
-    fn timeouts_never_reject_a_credential() {
-        for c in [
-            Category::Timeout,
-            Category::TcpTimeout,
-            Category::SshBannerTimeout,
-            Category::DnsTimeout,
-        ] {
-            assert_eq!(c.credential_verdict(), CredentialVerdict::Unknown);
-        }
-        assert_eq!(
-            Category::AuthFailed.credential_verdict(),
-            CredentialVerdict::Rejected
-        );
     }
 }

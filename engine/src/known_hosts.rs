@@ -18,6 +18,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
 
+use crate::pattern::wildcard_match;
+use crate::sync;
+
 /// `--host-key-check`: what to do with a key known_hosts does not vouch for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -174,15 +177,6 @@ pub struct KnownHosts {
     learn_error: Mutex<Option<String>>,
 }
 
-/// The name known_hosts files use for a host and port.
-pub fn host_port(host: &str, port: u16) -> String {
-    if port == 22 {
-        host.to_string()
-    } else {
-        format!("[{host}]:{port}")
-    }
-}
-
 impl KnownHosts {
     /// Reads `path`; a missing file is an empty one (it is created on first learn).
     pub fn load(path: &Path) -> io::Result<KnownHosts> {
@@ -214,7 +208,7 @@ impl KnownHosts {
 
     /// Checks `key` against every entry for any of `names` (host name, then address).
     pub fn check(&self, names: &[String], key: &PublicKey) -> HostKeyStatus {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entries = sync::read(&self.entries);
         let same_key = |line: &Line| line.key.key_data() == key.key_data();
         // A revoked key stays revoked whatever other lines say about it.
         if let Some(line) = entries
@@ -253,7 +247,7 @@ impl KnownHosts {
     /// them first, as OpenSSH does; otherwise a host with a known RSA key that also has an
     /// Ed25519 key would look changed.
     pub fn known_algorithms(&self, names: &[String]) -> Vec<Algorithm> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entries = sync::read(&self.entries);
         let mut algorithms = Vec::new();
         let learned = entries.learned_for(names);
         let found = entries
@@ -275,11 +269,7 @@ impl KnownHosts {
 
     /// How many keys this run recorded, and the first error recording one.
     pub fn learned(&self) -> (usize, Option<String>) {
-        let error = self
-            .learn_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let error = sync::lock(&self.learn_error).clone();
         (self.learned.load(Ordering::Relaxed), error)
     }
 
@@ -292,10 +282,7 @@ impl KnownHosts {
                     .fetch_add(usize::from(*added), Ordering::Relaxed);
             }
             Err(e) => {
-                self.learn_error
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert_with(|| e.to_string());
+                sync::lock(&self.learn_error).get_or_insert_with(|| e.to_string());
             }
         }
         result.map(|_| ())
@@ -326,7 +313,7 @@ impl KnownHosts {
     /// while this one waited for the lock.
     fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<bool> {
         let encoded = key.to_openssh().map_err(io::Error::other)?;
-        let mut append = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        let mut append = sync::lock(&self.append);
         if self.check(&[name.to_string()], key) == HostKeyStatus::Known {
             return Ok(false);
         }
@@ -335,10 +322,7 @@ impl KnownHosts {
             empty => empty.insert(self.open_for_append()?),
         };
         file.write_all(format!("{name} {encoded}\n").as_bytes())?;
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remember(name, key);
+        sync::write(&self.entries).remember(name, key);
         Ok(true)
     }
 }
@@ -435,32 +419,10 @@ impl Line {
     }
 }
 
-/// `*` and `?` globbing as in ssh(1) patterns.
-pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::address::known_hosts_name;
     use russh::keys::PrivateKey;
 
     fn key() -> PublicKey {
@@ -511,7 +473,7 @@ mod tests {
             HostKeyStatus::Changed { line: 2 }
         );
         assert_eq!(
-            kh.check(&names(&host_port("10.0.0.2", 2222)), &b),
+            kh.check(&names(&known_hosts_name("10.0.0.2", 2222)), &b),
             HostKeyStatus::Known
         );
         assert_eq!(kh.check(&names("10.0.0.2"), &b), HostKeyStatus::Unknown);
@@ -533,7 +495,7 @@ mod tests {
         let path = dir.path().join("sub/known_hosts");
         let kh = KnownHosts::load(&path).unwrap();
         let k = key();
-        let name = host_port("127.0.0.1", 2200);
+        let name = known_hosts_name("127.0.0.1", 2200);
         assert_eq!(
             kh.check(std::slice::from_ref(&name), &k),
             HostKeyStatus::Unknown
@@ -581,13 +543,5 @@ mod tests {
             HostKeyStatus::Known
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
-    }
-
-    #[test]
-    fn globbing() {
-        assert!(wildcard_match("*.lab", "a.lab"));
-        assert!(wildcard_match("10.0.0.?", "10.0.0.7"));
-        assert!(!wildcard_match("10.0.0.?", "10.0.0.17"));
-        assert!(wildcard_match("*", ""));
     }
 }

@@ -5,14 +5,18 @@
 //! stages (resolve, connect, banner, key exchange, host key, auth, inspect) and gives a
 //! [`category::Category`]; [`run`] runs many at once; [`report`] sinks write the results.
 
+pub mod address;
 pub mod category;
 pub mod credentials;
 pub mod inventory;
 pub mod known_hosts;
 pub mod limits;
+pub mod pattern;
 pub mod probe;
 pub mod quote;
 pub mod report;
 pub mod run;
+pub mod sync;
+pub mod text;
 
 pub use category::{Category, Lang, Stage};

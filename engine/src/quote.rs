@@ -5,7 +5,7 @@
 /// POSIX portable user names (`[A-Za-z0-9._-]`, not starting with `-`), further limited as
 /// `useradd` limits them: starting with a letter or `_`, at most 32 characters.
 pub fn check_user_name(name: &str) -> Result<(), String> {
-    let shown = shown(name);
+    let shown = crate::text::shown(name);
     if name.is_empty() {
         return Err("user name is empty".into());
     }
@@ -29,14 +29,6 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// A name as messages show it: escaped, and cut at 40 characters.
-pub fn shown(name: &str) -> String {
-    name.chars()
-        .take(40)
-        .flat_map(char::escape_default)
-        .collect()
 }
 
 /// A single-quoted shell word: safe for any value, even one with quotes or newlines.

@@ -12,8 +12,8 @@ use crate::category::Lang;
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, Field, InventoryReader};
 use crate::probe::{AssetProbe, Mode, Prober, Target};
-use crate::quote;
 use crate::report::Record;
+use crate::{quote, text};
 
 pub struct Run {
     pub prober: Arc<Prober>,
@@ -169,7 +169,7 @@ impl Run {
             .iter()
             .map(|name| {
                 let credential = self.credentials.named(name).ok_or_else(|| {
-                    let shown = quote::shown(name);
+                    let shown = text::shown(name);
                     format!("unknown credential `{shown}`: not defined in the credentials file")
                 })?;
                 quote::check_user_name(&credential.username)

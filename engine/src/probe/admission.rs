@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::address::authority;
+use crate::sync;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -53,11 +55,8 @@ impl Admission {
         if self.per_host == 0 {
             return None;
         }
-        let key = format!("{}:{port}", host.to_ascii_lowercase());
-        let semaphore = self
-            .hosts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let key = authority(&host.to_ascii_lowercase(), port);
+        let semaphore = sync::lock(&self.hosts)
             .entry(key.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
             .clone();
@@ -86,7 +85,7 @@ impl Drop for HostSlot {
         let Some(permit) = self.permit.take() else {
             return;
         };
-        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut hosts = sync::lock(&self.hosts);
         let semaphore = permit.semaphore().clone();
         drop(permit);
         // Forget hosts nobody holds or waits for (each holds a clone), so a run over a

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::outcome::Failure;
 use crate::category::Category;
+use crate::text::printable;
 
 pub const CLIENT_ID: &str = concat!("SSH-2.0-prober_", env!("CARGO_PKG_VERSION"));
 
@@ -124,21 +125,6 @@ fn io_failure(error: &std::io::Error, received: &[u8]) -> Failure {
     }
 }
 
-/// Text from the wire, safe to print: control characters escaped, length capped.
-pub fn printable(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_end_matches(['\r', '\n']);
-    let mut out: String = text
-        .chars()
-        .take(255)
-        .flat_map(char::escape_default)
-        .collect();
-    if text.chars().count() > 255 {
-        out.push('…');
-    }
-    out.replace("\\'", "'").replace("\\\"", "\"")
-}
-
 /// The stream russh gets: it first reads back the server's identification we already
 /// consumed, and its own identification write is dropped because we already sent it.
 pub struct Preface<S> {
@@ -245,10 +231,5 @@ mod tests {
         assert_eq!(r.unwrap_err().category, Category::SshProtocol1);
         let (r, _) = run(b"\x00\x01\x02binary\n").await;
         assert_eq!(r.unwrap_err().category, Category::SshNotSsh);
-    }
-
-    #[test]
-    fn printable_escapes_control_characters() {
-        assert_eq!(printable(b"a\x1b[31mb\r\n"), "a\\u{1b}[31mb");
     }
 }

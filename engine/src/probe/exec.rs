@@ -4,10 +4,10 @@
 
 use russh::ChannelMsg;
 
-use super::banner::printable;
 use super::outcome::Failure;
 use super::session::Session;
 use crate::category::{Category, Stage};
+use crate::text::printable;
 
 /// Output beyond this is dropped; the inspection prints a few hundred bytes.
 const OUTPUT_CAP: usize = 64 * 1024;

@@ -3,11 +3,11 @@
 //! the hardware facts. The script only reports; the verdict is decided here, where it
 //! can be tested.
 
-use super::banner::printable;
 use super::exec::{self, Output};
 use super::outcome::{Facts, Failure, Observations};
 use super::session::Session;
 use crate::category::Category;
+use crate::text::printable;
 
 pub const MARKER: &str = "prober-inspect 1";
 
@@ -123,9 +123,6 @@ pub fn parse(output: &Output) -> Result<Report, Failure> {
             "sudo_v" => report.sudo_v.push(value.to_string()),
             "python" => report.python = text(),
             "tmp" => report.tmp = text(),
-            "hostname" => report.facts.hostname = text(),
-            "kernel" => report.facts.kernel = text(),
-            "arch" => report.facts.arch = text(),
             "cpus" => report.facts.cpus = value.trim().parse().ok(),
             "meminfo" => report.facts.memory_mb = meminfo_mb(value),
             "os_PRETTY_NAME" => report.facts.os = unquote(value),

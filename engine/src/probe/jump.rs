@@ -17,8 +17,10 @@ use super::deadline::Deadline;
 use super::outcome::{Failure, Observations};
 use super::session::Session;
 use super::{Prober, Route};
+use crate::address::authority;
 use crate::category::{Category, Stage};
 use crate::credentials::JumpHost;
+use crate::sync;
 /// Direct-tcpip channels one jump connection carries at once, unless told otherwise.
 pub const DEFAULT_CHANNELS: usize = 16;
 
@@ -62,7 +64,7 @@ impl Jumps {
 
     /// One line per jump host used: logins, channels, and the most open at once.
     pub fn report(&self) -> Vec<String> {
-        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let usage = sync::lock(&self.usage);
         let mut lines: Vec<String> = usage
             .iter()
             .map(|(name, u)| {
@@ -77,12 +79,12 @@ impl Jumps {
     }
 
     fn count(&self, name: &str, record: impl FnOnce(&mut Usage)) {
-        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let mut usage = sync::lock(&self.usage);
         record(usage.entry(name.to_string()).or_default());
     }
 
     fn slot(&self, name: &str) -> Arc<tokio::sync::Mutex<State>> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = sync::lock(&self.slots);
         slots
             .entry(name.to_string())
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(State::Empty)))
@@ -232,23 +234,24 @@ impl Prober {
     }
 }
 
-/// The jump host's own failure, as the assets behind it see it.
+/// The jump host's own failure, as the assets behind it see it: refused at the auth
+/// stage (whatever the reason, the credential file's or the server's) is the jump host
+/// refusing the gateway's login; anything earlier is the jump host out of reach.
 fn jump_failure(jump: &JumpHost, failure: Failure) -> Failure {
-    let category = match failure.category {
-        Category::AuthFailed
-        | Category::AuthMethodUnavailable
-        | Category::AuthPartial
-        | Category::KeyUnreadable
-        | Category::KeyPassphraseRequired
-        | Category::CredentialUnavailable => Category::JumpAuthFailed,
-        _ => Category::JumpUnreachable,
+    let category = if failure.category.stage() == Some(Stage::Auth) {
+        Category::JumpAuthFailed
+    } else {
+        Category::JumpUnreachable
     };
     Failure::new(
         category,
         Stage::Jump,
         format!(
-            "jump host {} ({}:{}): {}: {}",
-            jump.name, jump.host, jump.port, failure.category, failure.message
+            "jump host {} ({}): {}: {}",
+            jump.name,
+            authority(&jump.host, jump.port),
+            failure.category,
+            failure.message
         ),
     )
 }
@@ -261,7 +264,10 @@ fn channel_failure(jump: &JumpHost, host: &str, port: u16, error: russh::Error) 
         ),
         russh::Error::ChannelOpenFailure(reason) => (
             Category::JumpTargetUnreachable,
-            format!("could not connect to {host}:{port} ({reason:?})"),
+            format!(
+                "could not connect to {} ({reason:?})",
+                authority(host, port)
+            ),
         ),
         other => (
             Category::JumpUnreachable,
@@ -273,4 +279,51 @@ fn channel_failure(jump: &JumpHost, host: &str, port: u16, error: russh::Error) 
         Stage::Jump,
         format!("jump host {} {what}", jump.name),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::CredentialSpec;
+
+    #[test]
+    fn a_refused_login_is_jump_auth_failed_and_anything_earlier_unreachable() {
+        let credential = CredentialSpec {
+            username: "jump".into(),
+            agent: true,
+            ..Default::default()
+        }
+        .resolve("dmz", std::path::Path::new("."), &mut Vec::new());
+        let jump = JumpHost {
+            name: "dmz".into(),
+            host: "::1".into(),
+            port: 2222,
+            credential,
+        };
+        let passed_on = |category| jump_failure(&jump, Failure::at_home(category, "x")).category;
+        for refused in [
+            Category::AuthFailed,
+            Category::AuthMethodUnavailable,
+            Category::AuthPartial,
+            Category::KeyUnreadable,
+            Category::KeyPassphraseRequired,
+            Category::CredentialUnavailable,
+        ] {
+            assert_eq!(passed_on(refused), Category::JumpAuthFailed, "{refused}");
+        }
+        for unreachable in [
+            Category::TcpRefused,
+            Category::SshBannerTimeout,
+            Category::HostkeyChanged,
+            Category::Timeout,
+        ] {
+            assert_eq!(
+                passed_on(unreachable),
+                Category::JumpUnreachable,
+                "{unreachable}"
+            );
+        }
+        let message = jump_failure(&jump, Failure::at_home(Category::TcpRefused, "x")).message;
+        assert!(message.contains("([::1]:2222)"), "{message}");
+    }
 }

@@ -13,10 +13,12 @@ use super::auth::{key_problem, names, password_problem, protocol, with_key, with
 use super::deadline::Deadline;
 use super::outcome::{AssetProbe, Failure, Observations, Probed, Probing, SystemUserProbed};
 use super::session::Session;
-use super::{Prober, Target, authority, banner, exec};
+use super::{Prober, Target, exec};
+use crate::address::{authority, known_hosts_name};
 use crate::category::{Category, Stage};
 use crate::credentials::Credential;
-use crate::known_hosts::host_port;
+use crate::sync;
+use crate::text::printable;
 
 pub const DEFAULT_PORT: u16 = 2222;
 
@@ -49,10 +51,7 @@ impl KokoTarget {
     }
 
     fn stop(&self, why: String) {
-        self.stopped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert(why);
+        sync::lock(&self.stopped).get_or_insert(why);
     }
 
     /// Why to stop when `failure` is the gateway refusing the user.
@@ -70,10 +69,7 @@ impl KokoTarget {
     }
 
     fn stopped(&self) -> Option<String> {
-        self.stopped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        sync::lock(&self.stopped).clone()
     }
 
     /// A direct login's user name; `#` separates when a name holds an `@` (e-mail users).
@@ -235,7 +231,7 @@ impl Prober {
         let (tcp, _) = self
             .tcp(&target.host, target.port, None, obs, deadline)
             .await?;
-        let names = vec![host_port(&target.host, target.port)];
+        let names = vec![known_hosts_name(&target.host, target.port)];
         let mut session = self
             .ssh(tcp, names, obs, deadline, Some(koko_banner))
             .await?;
@@ -311,7 +307,7 @@ impl Prober {
                 Ok(line.trim().to_string())
             })
             .await?;
-        obs.banner = Some(banner::printable(status.as_bytes()));
+        obs.banner = Some(printable(status.as_bytes()));
         if status.split_whitespace().nth(1) == Some("101") {
             Ok(format!(
                 "web terminal {} switched to websocket ({status})",
@@ -322,7 +318,7 @@ impl Prober {
                 Category::GatewayWsUnreachable,
                 format!(
                     "answered {:?} instead of 101 Switching Protocols",
-                    banner::printable(status.as_bytes())
+                    printable(status.as_bytes())
                 ),
             ))
         }
@@ -414,7 +410,7 @@ async fn keyboard_notice(session: &mut Session, login: &str) -> Failure {
         }
         Ok(_) | Err(_) => String::new(),
     };
-    let text = banner::printable(said.as_bytes());
+    let text = printable(said.as_bytes());
     let lower = said.to_lowercase();
     if lower.contains("lock") || said.contains("锁定") {
         Failure::at_home(

@@ -43,10 +43,11 @@ pub use prepush::PushTarget;
 pub use resolve::Resolver;
 use session::{HostKeyCheck, Session};
 
+use crate::address::known_hosts_name;
 use crate::category::Stage;
 use crate::credentials::{Credential, JumpHost};
 use crate::inventory::Asset;
-use crate::known_hosts::{HostKeyPolicy, KnownHosts, host_port};
+use crate::known_hosts::{HostKeyPolicy, KnownHosts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -197,7 +198,7 @@ impl Prober {
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
-        let known_name = host_port(host, port);
+        let known_name = known_hosts_name(host, port);
         let mut session = match route {
             Route::Jump(jump_host) => {
                 let stream = self.through(jump_host, host, port, deadline).await?;
@@ -208,7 +209,7 @@ impl Prober {
                 let (tcp, ip) = self.tcp(host, port, known_ip, obs, deadline).await?;
                 obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
                 let mut names = vec![known_name];
-                let by_address = host_port(&ip.to_string(), port);
+                let by_address = known_hosts_name(&ip.to_string(), port);
                 if !names.contains(&by_address) {
                     names.push(by_address);
                 }
@@ -317,15 +318,6 @@ impl Prober {
 
 fn client_config(preferred: &Preferred, timeouts: Timeouts) -> Arc<Config> {
     algorithms::client_config(preferred.clone(), timeouts.total)
-}
-
-/// `host:port` as URLs and messages write it (`[v6]:port`).
-pub fn authority(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 /// Politeness only: the server frees the session at once instead of at its timeout.

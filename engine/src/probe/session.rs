@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::outcome::{Failure, Observations};
 use crate::category::{Category, Stage};
 use crate::known_hosts::{HostKeyPolicy, HostKeyStatus, KnownHosts};
+use crate::sync;
 
 /// How to judge the server's host key for one asset.
 pub struct HostKeyCheck {
@@ -48,7 +49,7 @@ impl client::Handler for ProbeHandler {
         };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let verdict = self.judge(&key, &fingerprint);
-        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = sync::lock(&self.log);
         log.host_key = Some((key.algorithm().to_string(), fingerprint));
         let accept = verdict.is_none();
         log.verdict = verdict;
@@ -61,7 +62,7 @@ impl client::Handler for ProbeHandler {
         names: &Names,
         _session: &mut client::Session,
     ) -> Result<(), Self::Error> {
-        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = sync::lock(&self.log);
         log.names.get_or_insert_with(|| {
             (
                 names.kex.as_ref().to_string(),
@@ -129,7 +130,7 @@ where
         log: log.clone(),
     };
     let result = client::connect_stream(config, stream, handler).await;
-    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+    let mut log = sync::lock(&log);
     if let Some((alg, fingerprint)) = log.host_key.take() {
         obs.host_key_alg = Some(alg);
         obs.host_key_fingerprint = Some(fingerprint);

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{Record, Sink, Summary};
 use crate::category::Category;
+use crate::text::xml;
 
 pub struct Junit {
     out: Box<dyn Write + Send>,
@@ -26,48 +27,31 @@ impl Junit {
     }
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry other control characters at all.
-            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 impl Sink for Junit {
     fn record(&mut self, r: &Record) -> io::Result<()> {
         let name = r.display_name();
         let mut case = format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
-            escape(&format!(
+            xml(&format!(
                 "prober.{}",
                 r.category.stage().map_or("any", |s| s.id())
             )),
-            escape(&name),
+            xml(&name),
             r.duration_ms as f64 / 1000.0
         );
         match r.category {
             Category::Ok => {}
             Category::Skipped => {
                 self.skipped += 1;
-                case.push_str(&format!("<skipped message=\"{}\"/>", escape(&r.message)));
+                case.push_str(&format!("<skipped message=\"{}\"/>", xml(&r.message)));
             }
             category => {
                 self.failures += 1;
                 case.push_str(&format!(
                     "<failure type=\"{}\" message=\"{}\">{}</failure>",
                     category.id(),
-                    escape(&format!("{}: {}", category.id(), r.message)),
-                    escape(r.hint)
+                    xml(&format!("{}: {}", category.id(), r.message)),
+                    xml(r.hint)
                 ));
             }
         }
@@ -87,22 +71,12 @@ impl Sink for Junit {
         writeln!(
             self.out,
             "  <testsuite name=\"{}\" {counts}>",
-            escape(&self.suite)
+            xml(&self.suite)
         )?;
         for case in &self.cases {
             writeln!(self.out, "{case}")?;
         }
         writeln!(self.out, "  </testsuite>\n</testsuites>")?;
         self.out.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_everything_xml_cares_about() {
-        assert_eq!(escape("a<b>&\"c'\u{1b}"), "a&lt;b&gt;&amp;&quot;c&apos;?");
     }
 }

@@ -30,7 +30,13 @@ impl Summary {
 
     /// Active assets that are not ok.
     pub fn failed(&self) -> usize {
-        self.total() - self.count(Category::Ok) - self.count(Category::Skipped)
+        let needing_action: usize = self
+            .counts
+            .iter()
+            .filter(|(c, _)| c.needs_action())
+            .map(|(_, n)| n)
+            .sum();
+        needing_action + self.lost
     }
 
     pub fn all_ok(&self) -> bool {

@@ -2,8 +2,9 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use super::{Record, Sink, Summary};
+use crate::address::authority;
 use crate::category::{Category, Lang};
-use crate::probe::authority;
+use crate::text::cell;
 
 /// Fixed-width columns: rows are printed as assets finish, before widths could be known.
 pub struct Table {
@@ -32,20 +33,6 @@ impl Table {
     }
 }
 
-/// Terminal-safe: inventory names and server text may hold control characters.
-fn cell(text: &str, width: usize) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if clean.chars().count() > width {
-        let cut: String = clean.chars().take(width - 1).collect();
-        format!("{cut}…")
-    } else {
-        clean
-    }
-}
-
 impl Sink for Table {
     fn record(&mut self, r: &Record) -> io::Result<()> {
         self.seen.insert(r.category);
@@ -69,7 +56,7 @@ impl Sink for Table {
             .seen
             .iter()
             .copied()
-            .filter(|c| !matches!(c, Category::Ok | Category::Skipped))
+            .filter(|c| c.needs_action())
             .collect();
         if !to_fix.is_empty() {
             writeln!(self.out, "\nHOW TO FIX")?;

@@ -12,10 +12,10 @@ use russh::keys::PublicKeyBase64;
 use super::sshd_policy::Filters;
 use crate::category::Category;
 use crate::credentials::Credential;
-use crate::probe::banner::printable;
 use crate::probe::exec;
 use crate::probe::outcome::Failure;
 use crate::quote;
+use crate::text::printable;
 
 pub const MARKER: &str = "prober-diagnose 1";
 

@@ -287,7 +287,7 @@ async fn run_diagnosis(
         let said = String::from_utf8_lossy(&output.stderr);
         format!(
             "the diagnosis printed nothing usable: {}",
-            crate::probe::banner::printable(said.trim().as_bytes())
+            crate::text::printable(said.trim().as_bytes())
         )
     })
 }

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::known_hosts::wildcard_match;
+use crate::pattern::wildcard_match;
 
 /// The filters in effect for one connection.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
