@@ -211,8 +211,17 @@ pub struct ExplainArgs {
     /// List every category.
     #[arg(long)]
     pub list: bool,
+    /// How --list prints: aligned text, or the Markdown table the README shows.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text, requires = "list")]
+    pub format: ListFormat,
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Md,
 }
 
 #[derive(Debug, Args)]

@@ -9,11 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cli::{
-    CheckArgs, Command, ExplainArgs, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs,
-    SimpleCredential,
+    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
 };
 use crate::exit::Outcome;
-use prober_engine::category::{Category, Lang};
 use prober_engine::credentials::{CredentialSpec, Credentials};
 use prober_engine::inventory;
 use prober_engine::inventory::InventoryReader;
@@ -37,6 +35,13 @@ pub struct OutputError {
 }
 
 impl OutputError {
+    pub fn stdout(source: io::Error) -> OutputError {
+        OutputError {
+            target: None,
+            source,
+        }
+    }
+
     pub fn to_stdout(&self) -> bool {
         self.target.is_none()
     }
@@ -51,7 +56,7 @@ pub async fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Demo(args) => crate::demo::run(args).await?,
         Command::Farm(args) => crate::farm::run(args).await?,
         Command::Explain(args) => {
-            explain(&args, &mut io::stdout())?;
+            crate::explain::run(&args, &mut io::stdout())?;
             Outcome::AllOk
         }
     })
@@ -262,41 +267,4 @@ fn simple_spec(simple: &SimpleCredential) -> anyhow::Result<Option<CredentialSpe
     spec.validate()
         .map_err(|e| anyhow!("--user {}: {e}", text::shown(user)))?;
     Ok(Some(spec))
-}
-
-pub fn explain(args: &ExplainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let write_error = |source| OutputError {
-        target: None,
-        source,
-    };
-    if args.list {
-        for category in Category::ALL {
-            let stage = category.stage().map_or("any", |s| s.id());
-            writeln!(
-                out,
-                "{:<26} {:<10} {}",
-                category.id(),
-                stage,
-                category.meaning()
-            )
-            .map_err(write_error)?;
-        }
-        return Ok(());
-    }
-    let id = args.category.as_deref().unwrap_or_default();
-    let category: Category = id.parse()?;
-    Ok(describe(category, args.lang, out).map_err(write_error)?)
-}
-
-fn describe(category: Category, lang: Lang, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{}", category.id())?;
-    writeln!(
-        out,
-        "  stage:   {}",
-        category
-            .stage()
-            .map_or("any stage after connecting", |s| s.id())
-    )?;
-    writeln!(out, "  meaning: {}", category.meaning())?;
-    writeln!(out, "  fix:     {}", category.hint(lang))
 }

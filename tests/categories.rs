@@ -4,6 +4,7 @@
 
 use crate::util::probe_lab;
 use fixtures::lab::{DEPLOY_UID, KEY_PASSPHRASE, Scenario};
+use prober_engine::report::Record;
 use serde_json::{Value, json};
 
 /// Probes one scenario and returns its record, after checking it got `expected`.
@@ -38,28 +39,7 @@ async fn ok_as_root_reports_everything_it_learned() {
     assert_eq!(r["category"], "ok", "{r:#}");
     // Exactly these keys, in this order, on the wire (serde_json's map sorts them, so
     // look at the raw line).
-    let order = [
-        "name",
-        "system_user",
-        "host",
-        "port",
-        "ip",
-        "category",
-        "stage",
-        "message",
-        "hint",
-        "banner",
-        "kex",
-        "cipher",
-        "host_key_alg",
-        "host_key_fingerprint",
-        "auth_methods",
-        "uid",
-        "sudo",
-        "python",
-        "facts",
-        "duration_ms",
-    ];
+    let order = Record::FIELDS;
     assert_eq!(r.as_object().unwrap().len(), order.len(), "{r:#}");
     let line = run
         .stdout

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::util::{args, prober, prober_with_env};
 use fixtures::lab::{Lab, Scenario};
+use prober_engine::report::Record;
 
 async fn lab() -> Lab {
     Lab::start(&[Scenario::OkRoot]).await.unwrap()
@@ -27,6 +28,12 @@ async fn usage_errors_exit_2_with_a_clear_message() {
         run.stderr
             .contains("cannot read inventory /nonexistent/inventory.csv"),
         "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stderr.matches("No such file or directory").count(),
+        1,
+        "the cause is said once: {}",
         run.stderr
     );
 
@@ -213,10 +220,7 @@ async fn output_formats_and_languages() {
 
     let csv = run_with(&["--format", "csv"]).await;
     let mut lines = csv.stdout.lines();
-    assert_eq!(
-        lines.next().unwrap(),
-        "name,system_user,host,port,ip,category,stage,message,hint,banner,kex,cipher,host_key_alg,host_key_fingerprint,auth_methods,uid,sudo,python,facts,duration_ms"
-    );
+    assert_eq!(lines.next().unwrap(), Record::FIELDS.join(","));
     assert_eq!(lines.count(), 2);
     assert!(csv.stdout.contains("\"publickey,password\""));
 
@@ -455,6 +459,10 @@ async fn junit_reports_one_case_per_result() {
     );
     assert_eq!(xml.matches("<testcase ").count(), 3);
     assert!(xml.contains("<failure type=\"tcp_refused\""), "{xml}");
+    assert!(
+        xml.contains("category: tcp_refused"),
+        "the whole record: {xml}"
+    );
     assert!(xml.trim_end().ends_with("</testsuites>"));
 }
 
@@ -469,4 +477,40 @@ async fn prepush_refuses_names_no_push_could_use() {
         assert_eq!(run.status, 2, "{name}: {}", run.stderr);
         assert!(run.stderr.contains(said), "{}", run.stderr);
     }
+}
+
+/// `prober … | head`: a reader that closes our stdout has what it wanted. The run ends
+/// quietly with 0 instead of reporting a write error.
+#[tokio::test]
+async fn a_closed_stdout_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    // Rows that are invalid before any connection: thousands of results at once, far more
+    // than a pipe holds, so the prober is still writing when the reader goes away.
+    let list = dir.path().join("hosts.txt");
+    std::fs::write(&list, "bad host!\n".repeat(5000)).unwrap();
+    let mut child = Command::new(crate::util::prober_bin())
+        .args(["check".as_ref(), list.as_os_str()])
+        .args([
+            "--user",
+            "root",
+            "--password-env",
+            "UNSET",
+            "--format",
+            "jsonl",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("inventory_invalid"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("prober:"), "no error line: {stderr}");
 }

@@ -338,6 +338,21 @@ impl Category {
         !matches!(self, Category::Ok | Category::Skipped)
     }
 
+    /// The whole table as Markdown, as the README shows it: `prober explain --list
+    /// --format md` prints it, and a test holds the README's copy to it.
+    pub fn markdown_table() -> String {
+        let mut table = String::from("| category | stage | meaning |\n|---|---|---|\n");
+        for category in Category::ALL {
+            let stage = category.stage().map_or("any", Stage::id);
+            table.push_str(&format!(
+                "| `{}` | {stage} | {} |\n",
+                category.id(),
+                category.meaning().replace('|', "\\|")
+            ));
+        }
+        table
+    }
+
     /// The categories a stage can give, in table order.
     pub fn of_stage(stage: Stage) -> impl Iterator<Item = Category> {
         Category::ALL
@@ -396,13 +411,23 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_documents_every_category() {
+    fn the_readme_shows_the_generated_category_table() {
         let readme = include_str!("../../README.md");
+        let (_, rest) = readme
+            .split_once("<!-- categories: generated -->\n")
+            .expect("the README marks its category table");
+        let (copy, _) = rest
+            .split_once("<!-- categories: end -->")
+            .expect("the README marks the end of its category table");
+        assert_eq!(
+            copy,
+            Category::markdown_table(),
+            "README.md's category table differs: regenerate it with `prober explain --list --format md`"
+        );
         for c in Category::ALL {
             assert!(
-                readme.contains(&format!("| `{}` |", c.id())),
-                "README lacks {}",
-                c.id()
+                copy.contains(&format!("| `{}` |", c.id())),
+                "README lacks {c}"
             );
         }
     }

@@ -1,5 +1,6 @@
-//! JUnit XML, one test case per result, so CI systems show the verdicts. The counts go
-//! in the opening tags, so the cases are kept until the end.
+//! JUnit XML, one test case per result, so CI systems show the verdicts; each case's
+//! output holds the whole record. The counts go in the opening tags, so the cases are kept
+//! until the end.
 
 use std::io::{self, Write};
 
@@ -55,7 +56,17 @@ impl Sink for Junit {
                 ));
             }
         }
-        case.push_str("</testcase>");
+        // The whole record, field by field, for whoever opens the test case.
+        let fields: Vec<String> = r
+            .texts()
+            .iter()
+            .filter(|(_, text)| !text.is_empty())
+            .map(|(name, text)| format!("{name}: {text}"))
+            .collect();
+        case.push_str(&format!(
+            "<system-out>{}</system-out></testcase>",
+            xml(&fields.join("\n"))
+        ));
         self.cases.push(case);
         Ok(())
     }
@@ -78,5 +89,34 @@ impl Sink for Junit {
         }
         writeln!(self.out, "  </testsuite>\n</testsuites>")?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::{Lang, Stage};
+
+    #[test]
+    fn a_case_carries_the_record_in_field_order() {
+        let mut junit = Junit::new(Box::new(std::io::Cursor::new(Vec::new())), "prober check");
+        let record = Record::bare(
+            "a<b".into(),
+            "10.0.0.1".into(),
+            Some(22),
+            Category::TcpRefused,
+            Stage::Connect,
+            "refused".into(),
+            Lang::En,
+        );
+        junit.record(&record).unwrap();
+        let case = &junit.cases[0];
+        assert!(case.contains("name=\"a&lt;b\""), "{case}");
+        let shown: Vec<usize> = ["name: ", "host: ", "port: ", "category: ", "duration_ms: "]
+            .iter()
+            .map(|f| case.find(f).unwrap_or_else(|| panic!("{f} in {case}")))
+            .collect();
+        assert!(shown.windows(2).all(|w| w[0] < w[1]), "{case}");
+        assert!(!case.contains("ip: "), "empty fields are left out: {case}");
     }
 }

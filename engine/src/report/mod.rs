@@ -10,7 +10,7 @@ mod table;
 
 use std::io::{self, Write};
 
-pub use record::{FIELDS, Record};
+pub use record::Record;
 pub use summary::Summary;
 
 use crate::category::Lang;

@@ -1,4 +1,4 @@
-//! One result line: the same fields in every output format.
+//! One result: the same fields, declared once, in every output format.
 
 use std::path::Path;
 
@@ -8,57 +8,90 @@ use crate::category::{Category, Lang, Stage};
 use crate::inventory::{Asset, Field, InvalidRow};
 use crate::probe::{Facts, Probed, SystemUserProbed};
 
-/// Keys and order are part of the interface: JSONL consumers rely on exactly these.
-#[derive(Debug, Clone, Serialize)]
-pub struct Record {
-    pub name: String,
-    /// For a system user's result: its credential's name; `None` for the asset's own.
-    pub system_user: Option<String>,
-    pub host: String,
-    pub port: Option<u16>,
-    pub ip: Option<String>,
-    pub category: Category,
-    pub stage: Stage,
-    pub message: String,
-    pub hint: &'static str,
-    pub banner: Option<String>,
-    pub kex: Option<String>,
-    pub cipher: Option<String>,
-    pub host_key_alg: Option<String>,
-    pub host_key_fingerprint: Option<String>,
-    pub auth_methods: Option<Vec<String>>,
-    pub uid: Option<u32>,
-    pub sudo: Option<String>,
-    pub python: Option<String>,
-    pub facts: Option<Facts>,
-    pub duration_ms: u64,
+/// Declares the record once: the struct (JSON and JSONL through serde, in declaration
+/// order), its field names (CSV's header) and each field as text (CSV's cells, JUnit's
+/// properties), so no format can drift from another.
+macro_rules! record {
+    ($( $(#[doc = $doc:literal])* $field:ident: $ty:ty, )+) => {
+        /// One result: keys and order are part of the interface, consumers rely on exactly
+        /// these.
+        #[derive(Debug, Clone, Serialize)]
+        pub struct Record {
+            $( $(#[doc = $doc])* pub $field: $ty, )+
+        }
+
+        impl Record {
+            /// The field names, in order.
+            pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            /// Each field's name and value as one line of text, in [`Record::FIELDS`] order;
+            /// an unknown value is empty.
+            pub fn texts(&self) -> [(&'static str, String); Record::FIELDS.len()] {
+                [$( (stringify!($field), FieldText::text(&self.$field)) ),+]
+            }
+        }
+    };
 }
 
-pub const FIELDS: &[&str] = &[
-    "name",
-    "system_user",
-    "host",
-    "port",
-    "ip",
-    "category",
-    "stage",
-    "message",
-    "hint",
-    "banner",
-    "kex",
-    "cipher",
-    "host_key_alg",
-    "host_key_fingerprint",
-    "auth_methods",
-    "uid",
-    "sudo",
-    "python",
-    "facts",
-    "duration_ms",
-];
+record! {
+    name: String,
+    /// For a system user's result: its credential's name; `None` for the asset's own.
+    system_user: Option<String>,
+    host: String,
+    port: Option<u16>,
+    ip: Option<String>,
+    category: Category,
+    stage: Stage,
+    message: String,
+    hint: &'static str,
+    banner: Option<String>,
+    kex: Option<String>,
+    cipher: Option<String>,
+    host_key_alg: Option<String>,
+    host_key_fingerprint: Option<String>,
+    auth_methods: Option<Vec<String>>,
+    uid: Option<u32>,
+    sudo: Option<String>,
+    python: Option<String>,
+    facts: Option<Facts>,
+    duration_ms: u64,
+}
+
+/// A record field as one line of text.
+trait FieldText {
+    fn text(&self) -> String;
+}
+
+macro_rules! displayed {
+    ($($ty:ty),+) => { $(impl FieldText for $ty {
+        fn text(&self) -> String {
+            self.to_string()
+        }
+    })+ };
+}
+
+displayed!(String, &'static str, u16, u32, u64, Category, Stage);
+
+impl FieldText for Vec<String> {
+    fn text(&self) -> String {
+        self.join(",")
+    }
+}
+
+impl FieldText for Facts {
+    fn text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl<T: FieldText> FieldText for Option<T> {
+    fn text(&self) -> String {
+        self.as_ref().map(FieldText::text).unwrap_or_default()
+    }
+}
 
 impl Record {
-    fn bare(
+    pub(crate) fn bare(
         name: String,
         host: String,
         port: Option<u16>,
@@ -187,5 +220,51 @@ impl Record {
             ),
             lang,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README states the fields operators may rely on; the declaration must match it.
+    #[test]
+    fn the_readme_lists_exactly_the_declared_fields_in_order() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("Each record has exactly these fields")
+            .expect("the README lists the record's fields");
+        let listed: Vec<&str> = readme[start..]
+            .split_once(": `")
+            .and_then(|(_, rest)| rest.split_once("`."))
+            .expect("a `…` list after the sentence")
+            .0
+            .split(',')
+            .map(|f| f.trim().trim_matches('`'))
+            .collect();
+        assert_eq!(listed, Record::FIELDS);
+    }
+
+    #[test]
+    fn texts_follow_the_declaration() {
+        let record = Record::bare(
+            "web".into(),
+            "::1".into(),
+            Some(22),
+            Category::TcpRefused,
+            Stage::Connect,
+            "refused".into(),
+            Lang::En,
+        );
+        let names: Vec<&str> = record.texts().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, Record::FIELDS);
+        let json = serde_json::to_string(&record).unwrap();
+        let positions: Vec<usize> = Record::FIELDS
+            .iter()
+            .map(|f| json.find(&format!("\"{f}\":")).expect(f))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{json}");
+        assert_eq!(record.texts()[3], ("port", "22".to_string()));
+        assert_eq!(record.texts()[4], ("ip", String::new()));
     }
 }
