@@ -7,11 +7,12 @@ use crate::cli::{Cli, Command, DemoArgs};
 use crate::commands;
 use crate::exit::Outcome;
 use clap::Parser;
-use fixtures::lab::{Lab, Scenario};
+use fixtures::lab::{Lab, scenarios};
+use prober_engine::Category;
 
 /// Succeeds when every fake asset got the category of the failure mode it reproduces.
 pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
-    let lab = Lab::start(Scenario::ALL).await?;
+    let lab = Lab::start(scenarios::ALL).await?;
     let mut argv = vec!["prober".into()];
     argv.extend(lab.check_args());
     let Command::Check(mut check) = Cli::try_parse_from(argv)?.command else {
@@ -22,18 +23,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     if !quiet {
         eprintln!(
             "prober demo: {} fake assets on loopback, each reproducing one failure mode (files in {})\n",
-            Scenario::ALL.len(),
+            scenarios::ALL.len(),
             lab.dir().display()
         );
     }
     let summary = commands::check(&check).await?;
 
-    let mut expected: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut expected: BTreeMap<Category, usize> = BTreeMap::new();
     for (_, category) in lab.expected() {
         *expected.entry(category).or_default() += 1;
     }
-    let got: BTreeMap<&str, usize> = summary.counts.iter().map(|(c, n)| (c.id(), *n)).collect();
-    if got != expected {
+    let got = &summary.counts;
+    if *got != expected {
         eprintln!(
             "prober demo: results differ from the fixtures' failure modes: expected {expected:?}, got {got:?}"
         );

@@ -3,37 +3,29 @@
 //! explain it.
 
 use crate::util::probe_lab;
-use fixtures::lab::{DEPLOY_UID, KEY_PASSPHRASE, Scenario};
+use fixtures::lab::scenarios::{self, Scenario};
+use fixtures::lab::{DEPLOY_UID, KEY_PASSPHRASE};
 use prober_engine::report::Record;
 use serde_json::{Value, json};
 
 /// Probes one scenario and returns its record, after checking it got `expected`.
 async fn verdict(scenario: Scenario, extra: &[&str]) -> Value {
     let (_lab, run) = probe_lab(&[scenario], extra).await;
-    let record = run.record(scenario.name());
+    let record = run.record(scenario.name);
     assert_eq!(
         record["category"],
-        scenario.expected(),
+        scenario.expected.id(),
         "{record:#}\nstderr: {}",
         run.stderr
     );
-    let want_status = if scenario.expected() == "ok" || scenario.expected() == "skipped" {
-        0
-    } else {
-        1
-    };
-    assert_eq!(
-        run.status,
-        want_status,
-        "exit status for {}",
-        scenario.name()
-    );
+    let want_status = i32::from(scenario.expected.needs_action());
+    assert_eq!(run.status, want_status, "exit status for {}", scenario.name);
     record
 }
 
 #[tokio::test]
 async fn ok_as_root_reports_everything_it_learned() {
-    let (_lab, run) = probe_lab(&[Scenario::OkRoot], &[]).await;
+    let (_lab, run) = probe_lab(&[scenarios::OK_ROOT], &[]).await;
     assert_eq!(run.status, 0, "{}", run.stderr);
     let r = run.record("ok-root");
     assert_eq!(r["category"], "ok", "{r:#}");
@@ -81,7 +73,7 @@ async fn ok_as_root_reports_everything_it_learned() {
 
 #[tokio::test]
 async fn ok_with_key_and_nopasswd_sudo() {
-    let r = verdict(Scenario::OkSudo, &[]).await;
+    let r = verdict(scenarios::OK_SUDO, &[]).await;
     assert_eq!(r["uid"], 1000);
     assert_eq!(r["sudo"], "nopasswd");
     assert!(
@@ -96,17 +88,17 @@ async fn ok_with_key_and_nopasswd_sudo() {
 #[tokio::test]
 async fn dns_categories_through_an_in_process_nameserver() {
     let scenarios = [
-        Scenario::DnsOk,
-        Scenario::DnsNxdomain,
-        Scenario::DnsNoRecords,
-        Scenario::DnsTimeout,
-        Scenario::DnsError,
+        scenarios::DNS_OK,
+        scenarios::DNS_NXDOMAIN,
+        scenarios::DNS_NO_RECORDS,
+        scenarios::DNS_TIMEOUT,
+        scenarios::DNS_ERROR,
     ];
     let (_lab, run) = probe_lab(&scenarios, &[]).await;
     for scenario in scenarios {
-        let r = run.record(scenario.name());
-        assert_eq!(r["category"], scenario.expected(), "{r:#}");
-        if scenario == Scenario::DnsOk {
+        let r = run.record(scenario.name);
+        assert_eq!(r["category"], scenario.expected.id(), "{r:#}");
+        if scenario == scenarios::DNS_OK {
             assert_eq!(r["ip"], "127.0.0.1");
         } else {
             assert_eq!(r["stage"], "resolve");
@@ -117,10 +109,10 @@ async fn dns_categories_through_an_in_process_nameserver() {
 
 #[tokio::test]
 async fn tcp_refused_and_timeout() {
-    let r = verdict(Scenario::TcpRefused, &[]).await;
+    let r = verdict(scenarios::TCP_REFUSED, &[]).await;
     assert_eq!(r["stage"], "connect");
     assert!(r["message"].as_str().unwrap().contains("refused"));
-    let r = verdict(Scenario::TcpTimeout, &[]).await;
+    let r = verdict(scenarios::TCP_TIMEOUT, &[]).await;
     assert_eq!(r["stage"], "connect");
     assert_eq!(r["banner"], Value::Null);
 }
@@ -128,16 +120,16 @@ async fn tcp_refused_and_timeout() {
 #[tokio::test]
 async fn failures_around_the_banner() {
     let scenarios = [
-        Scenario::ResetBeforeBanner,
-        Scenario::ClosedBeforeBanner,
-        Scenario::BannerTimeout,
-        Scenario::NotSsh,
-        Scenario::Ssh1,
+        scenarios::RESET_BEFORE_BANNER,
+        scenarios::CLOSED_BEFORE_BANNER,
+        scenarios::BANNER_TIMEOUT,
+        scenarios::NOT_SSH,
+        scenarios::SSH1,
     ];
     let (_lab, run) = probe_lab(&scenarios, &[]).await;
     for scenario in scenarios {
-        let r = run.record(scenario.name());
-        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        let r = run.record(scenario.name);
+        assert_eq!(r["category"], scenario.expected.id(), "{r:#}");
         assert_eq!(r["stage"], "banner");
         assert_eq!(r["ip"], "127.0.0.1");
     }
@@ -151,14 +143,14 @@ async fn failures_around_the_banner() {
 
 #[tokio::test]
 async fn garbage_after_the_banner_is_a_protocol_error() {
-    let r = verdict(Scenario::ProtocolError, &[]).await;
+    let r = verdict(scenarios::PROTOCOL_ERROR, &[]).await;
     assert_eq!(r["banner"], "SSH-2.0-Broken_1.0");
     assert_eq!(r["stage"], "kex");
 }
 
 #[tokio::test]
 async fn legacy_kex_fails_by_default_and_works_with_compat_legacy() {
-    let r = verdict(Scenario::LegacyKex, &[]).await;
+    let r = verdict(scenarios::LEGACY_KEX, &[]).await;
     let message = r["message"].as_str().unwrap();
     assert!(
         message.contains("no common key exchange algorithm"),
@@ -173,7 +165,7 @@ async fn legacy_kex_fails_by_default_and_works_with_compat_legacy() {
         "pseudo-algorithms are not listed: {message}"
     );
 
-    let (_lab, run) = probe_lab(&[Scenario::LegacyKex], &["--compat", "legacy"]).await;
+    let (_lab, run) = probe_lab(&[scenarios::LEGACY_KEX], &["--compat", "legacy"]).await;
     let r = run.record("legacy-kex");
     assert_eq!(r["category"], "ok", "{r:#}");
     assert_eq!(r["kex"], "diffie-hellman-group14-sha1");
@@ -182,7 +174,7 @@ async fn legacy_kex_fails_by_default_and_works_with_compat_legacy() {
 
 #[tokio::test]
 async fn host_keys_changed_unknown_and_learned() {
-    let r = verdict(Scenario::HostkeyChanged, &[]).await;
+    let r = verdict(scenarios::HOSTKEY_CHANGED, &[]).await;
     assert!(
         r["host_key_fingerprint"]
             .as_str()
@@ -194,7 +186,7 @@ async fn host_keys_changed_unknown_and_learned() {
         "{r:#}"
     );
 
-    let (lab, run) = probe_lab(&[Scenario::OkRoot], &["--host-key-check", "strict"]).await;
+    let (lab, run) = probe_lab(&[scenarios::OK_ROOT], &["--host-key-check", "strict"]).await;
     let r = run.record("ok-root");
     assert_eq!(r["category"], "hostkey_unknown", "{r:#}");
     assert!(r["host_key_fingerprint"].is_string());
@@ -217,14 +209,14 @@ async fn host_keys_changed_unknown_and_learned() {
 
 #[tokio::test]
 async fn authentication_failures_record_the_servers_methods() {
-    let r = verdict(Scenario::WrongPassword, &[]).await;
+    let r = verdict(scenarios::WRONG_PASSWORD, &[]).await;
     assert_eq!(r["auth_methods"], json!(["publickey", "password"]));
     assert_eq!(r["stage"], "auth");
 
-    let r = verdict(Scenario::PubkeyOnly, &[]).await;
+    let r = verdict(scenarios::PUBKEY_ONLY, &[]).await;
     assert_eq!(r["auth_methods"], json!(["publickey"]));
 
-    let r = verdict(Scenario::PartialAuth, &[]).await;
+    let r = verdict(scenarios::PARTIAL_AUTH, &[]).await;
     assert!(
         r["message"]
             .as_str()
@@ -236,10 +228,10 @@ async fn authentication_failures_record_the_servers_methods() {
 
 #[tokio::test]
 async fn credential_problems() {
-    let r = verdict(Scenario::KeyUnreadable, &[]).await;
+    let r = verdict(scenarios::KEY_UNREADABLE, &[]).await;
     assert!(r["message"].as_str().unwrap().contains("no_such_key"));
-    verdict(Scenario::KeyEncrypted, &[]).await;
-    let r = verdict(Scenario::CredentialUnavailable, &[]).await;
+    verdict(scenarios::KEY_ENCRYPTED, &[]).await;
+    let r = verdict(scenarios::CREDENTIAL_UNAVAILABLE, &[]).await;
     assert!(
         r["message"]
             .as_str()
@@ -250,7 +242,7 @@ async fn credential_problems() {
 
 #[tokio::test]
 async fn an_encrypted_key_with_its_passphrase_logs_in() {
-    let lab = fixtures::lab::Lab::start(&[Scenario::OkSudo])
+    let lab = fixtures::lab::Lab::start(&[scenarios::OK_SUDO])
         .await
         .unwrap();
     let inventory = lab.dir().join("inv.csv");
@@ -273,19 +265,19 @@ async fn an_encrypted_key_with_its_passphrase_logs_in() {
 #[tokio::test]
 async fn inspection_verdicts() {
     let scenarios = [
-        Scenario::Nologin,
-        Scenario::ExecRefused,
-        Scenario::NotPrivileged,
-        Scenario::SudoPassword,
-        Scenario::RequireTty,
-        Scenario::NoPython,
-        Scenario::TmpReadonly,
-        Scenario::ExecHang,
+        scenarios::NOLOGIN,
+        scenarios::EXEC_REFUSED,
+        scenarios::NOT_PRIVILEGED,
+        scenarios::SUDO_PASSWORD,
+        scenarios::REQUIRE_TTY,
+        scenarios::NO_PYTHON,
+        scenarios::TMP_READONLY,
+        scenarios::EXEC_HANG,
     ];
     let (_lab, run) = probe_lab(&scenarios, &[]).await;
     for scenario in scenarios {
-        let r = run.record(scenario.name());
-        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        let r = run.record(scenario.name);
+        assert_eq!(r["category"], scenario.expected.id(), "{r:#}");
         assert_eq!(r["stage"], "inspect", "{r:#}");
     }
     assert!(
@@ -312,7 +304,7 @@ async fn inspection_verdicts() {
 #[tokio::test]
 async fn a_tight_deadline_is_timeout_not_a_stage_failure() {
     let (_lab, run) = probe_lab(
-        &[Scenario::BannerTimeout],
+        &[scenarios::BANNER_TIMEOUT],
         &["--banner-timeout", "30s", "--timeout", "1s"],
     )
     .await;
@@ -323,7 +315,7 @@ async fn a_tight_deadline_is_timeout_not_a_stage_failure() {
 
 #[tokio::test]
 async fn system_users_get_a_result_each_beside_the_asset() {
-    let (_lab, run) = probe_lab(&[Scenario::SystemUsers], &[]).await;
+    let (_lab, run) = probe_lab(&[scenarios::SYSTEM_USERS], &[]).await;
     let records = run.records();
     assert_eq!(records.len(), 3, "{}", run.stdout);
     let asset = records.iter().find(|r| r["system_user"].is_null()).unwrap();
@@ -356,22 +348,22 @@ async fn system_users_get_a_result_each_beside_the_asset() {
 #[tokio::test]
 async fn jump_hosts_and_their_failures() {
     let scenarios = [
-        Scenario::JumpOk,
-        Scenario::JumpUnreachable,
-        Scenario::JumpAuthFailed,
-        Scenario::JumpForwardProhibited,
-        Scenario::JumpTargetUnreachable,
+        scenarios::JUMP_OK,
+        scenarios::JUMP_UNREACHABLE,
+        scenarios::JUMP_AUTH_FAILED,
+        scenarios::JUMP_FORWARD_PROHIBITED,
+        scenarios::JUMP_TARGET_UNREACHABLE,
     ];
     let (_lab, run) = probe_lab(&scenarios, &[]).await;
     for scenario in scenarios {
-        let r = run.record(scenario.name());
-        assert_eq!(r["category"], scenario.expected(), "{r:#}");
+        let r = run.record(scenario.name);
+        assert_eq!(r["category"], scenario.expected.id(), "{r:#}");
         assert_eq!(
             r["ip"],
             Value::Null,
             "the asset's address is the jump host's business: {r:#}"
         );
-        if scenario != Scenario::JumpOk {
+        if scenario != scenarios::JUMP_OK {
             assert_eq!(r["stage"], "jump", "{r:#}");
         }
     }
@@ -388,7 +380,7 @@ async fn jump_hosts_and_their_failures() {
 #[tokio::test]
 async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap() {
     use std::sync::atomic::Ordering;
-    let lab = fixtures::lab::Lab::start(&[Scenario::JumpOk])
+    let lab = fixtures::lab::Lab::start(&[scenarios::JUMP_OK])
         .await
         .unwrap();
     let row = &lab.rows()[0];
@@ -397,7 +389,7 @@ async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap
     for i in 0..12 {
         text.push_str(&format!(
             "a{i},{},{},lab-root,{}\n",
-            row.host, row.port, row.gateway
+            row.host, row.port, row.jump_host
         ));
     }
     std::fs::write(&inventory, text).unwrap();
@@ -411,7 +403,7 @@ async fn one_jump_connection_serves_every_asset_behind_it_within_the_channel_cap
     let run = crate::util::prober(argv).await;
     assert_eq!(run.status, 0, "{}", run.stdout);
     assert_eq!(run.records().len(), 12);
-    let stats = lab.stats(&row.gateway);
+    let stats = lab.stats(&row.jump_host);
     assert_eq!(
         stats.connections.load(Ordering::SeqCst),
         1,

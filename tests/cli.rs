@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::util::{args, prober, prober_with_env};
-use fixtures::lab::{Lab, Scenario};
+use fixtures::lab::{Lab, scenarios};
 use prober_engine::report::Record;
 
 async fn lab() -> Lab {
-    Lab::start(&[Scenario::OkRoot]).await.unwrap()
+    Lab::start(&[scenarios::OK_ROOT]).await.unwrap()
 }
 
 #[tokio::test]
@@ -86,7 +86,7 @@ async fn usage_errors_exit_2_with_a_clear_message() {
 #[tokio::test]
 async fn bad_rows_are_reported_and_the_rest_still_probed() {
     let lab = lab().await;
-    let port = lab.port(Scenario::OkRoot);
+    let port = lab.port(&scenarios::OK_ROOT);
     let inventory = lab.dir().join("mixed.csv");
     std::fs::write(
         &inventory,
@@ -138,7 +138,7 @@ async fn bad_rows_are_reported_and_the_rest_still_probed() {
 
 /// Connections the lab's ok-root server accepted.
 fn connections(lab: &Lab) -> usize {
-    lab.stats(Scenario::OkRoot.name())
+    lab.stats(scenarios::OK_ROOT.name)
         .connections
         .load(std::sync::atomic::Ordering::SeqCst)
 }
@@ -149,7 +149,7 @@ async fn simple_mode_with_a_plain_host_list_and_secrets_from_env_or_file() {
     let list = lab.dir().join("hosts.txt");
     std::fs::write(
         &list,
-        format!("# targets\n127.0.0.1:{}\n", lab.port(Scenario::OkRoot)),
+        format!("# targets\n127.0.0.1:{}\n", lab.port(&scenarios::OK_ROOT)),
     )
     .unwrap();
     let password = std::fs::read_to_string(lab.dir().join("secrets/root.password")).unwrap();
@@ -187,7 +187,7 @@ async fn simple_mode_with_a_plain_host_list_and_secrets_from_env_or_file() {
 #[tokio::test]
 async fn jumpserver_exports_map_admin_users_to_credentials() {
     let lab = lab().await;
-    let port = lab.port(Scenario::OkRoot);
+    let port = lab.port(&scenarios::OK_ROOT);
     let v1 = lab.dir().join("jumpserver-1.4.csv");
     std::fs::write(
         &v1,
@@ -208,7 +208,7 @@ async fn jumpserver_exports_map_admin_users_to_credentials() {
 
 #[tokio::test]
 async fn output_formats_and_languages() {
-    let lab = Lab::start(&[Scenario::OkRoot, Scenario::TcpRefused])
+    let lab = Lab::start(&[scenarios::OK_ROOT, scenarios::TCP_REFUSED])
         .await
         .unwrap();
     let run_with = |extra: &[&str]| {
@@ -275,12 +275,12 @@ async fn demo_shows_every_failure_mode_correctly() {
             )
         })
         .collect();
-    for scenario in Scenario::ALL {
+    for scenario in scenarios::ALL {
         assert_eq!(
-            got.get(scenario.name()).map(String::as_str),
-            Some(scenario.expected()),
+            got.get(scenario.name).map(String::as_str),
+            Some(scenario.expected.id()),
             "{}",
-            scenario.name()
+            scenario.name
         );
     }
     let distinct: BTreeSet<&String> = got.values().collect();
@@ -334,10 +334,14 @@ fn start_agent(dir: &std::path::Path, key: &std::path::Path) -> Agent {
 
 #[tokio::test]
 async fn agent_keys_log_in() {
-    let lab = Lab::start(&[Scenario::OkSudo]).await.unwrap();
+    let lab = Lab::start(&[scenarios::OK_SUDO]).await.unwrap();
     let agent = start_agent(lab.dir(), &lab.dir().join("secrets/admin_ed25519"));
     let list = lab.dir().join("hosts.txt");
-    std::fs::write(&list, format!("127.0.0.1:{}\n", lab.port(Scenario::OkSudo))).unwrap();
+    std::fs::write(
+        &list,
+        format!("127.0.0.1:{}\n", lab.port(&scenarios::OK_SUDO)),
+    )
+    .unwrap();
     let argv = args([
         "check".as_ref(),
         list.as_os_str(),
@@ -365,7 +369,7 @@ async fn agent_keys_log_in() {
 #[tokio::test]
 async fn hostile_system_user_names_are_refused_before_any_connection() {
     let lab = lab().await;
-    let port = lab.port(Scenario::OkRoot);
+    let port = lab.port(&scenarios::OK_ROOT);
     let credentials = lab.dir().join("hostile.toml");
     let long = "a".repeat(200);
     std::fs::write(
@@ -439,9 +443,13 @@ async fn hostile_system_user_names_are_refused_before_any_connection() {
 
 #[tokio::test]
 async fn junit_reports_one_case_per_result() {
-    let lab = Lab::start(&[Scenario::OkRoot, Scenario::TcpRefused, Scenario::Inactive])
-        .await
-        .unwrap();
+    let lab = Lab::start(&[
+        scenarios::OK_ROOT,
+        scenarios::TCP_REFUSED,
+        scenarios::INACTIVE,
+    ])
+    .await
+    .unwrap();
     let mut argv = lab.check_args();
     argv.extend(args(["--format", "junit", "--quiet"]));
     let run = prober(argv).await;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::util::{Run, args, prober};
-use fixtures::farm::{self, Behaviour, Farm, FarmFiles, FarmSpec, Mix};
+use fixtures::farm::{self, Farm, FarmFiles, FarmSpec, Mix, mix};
 
 async fn start(assets: usize, mix: Mix) -> Farm {
     Farm::start(FarmSpec {
@@ -37,9 +37,9 @@ async fn check(files: &FarmFiles, dir: &Path, extra: &[&str]) -> Run {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_farm_asset_gets_the_category_of_its_behaviour() {
-    let mix: String = Behaviour::ALL
+    let mix: String = mix::ALL
         .iter()
-        .map(|b| format!("{b}={}", if *b == Behaviour::Ok { 10 } else { 2 }))
+        .map(|b| format!("{b}={}", if *b == mix::OK { 10 } else { 2 }))
         .collect::<Vec<_>>()
         .join(",");
     let farm = start(280, mix.parse().unwrap()).await;
@@ -82,7 +82,7 @@ async fn every_farm_asset_gets_the_category_of_its_behaviour() {
     );
     assert_eq!(
         behaviours.len(),
-        Behaviour::ALL.len(),
+        mix::ALL.len(),
         "every behaviour is in the mix"
     );
     assert_eq!(farm.accepted(), farm.assets());
@@ -106,7 +106,7 @@ fn most_within(accepted: &[Duration], window: Duration) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_caps_new_connections_per_second() {
-    let farm = start(60, Mix::only(Behaviour::Ok)).await;
+    let farm = start(60, Mix::only(mix::OK)).await;
     let dir = tempfile::tempdir().unwrap();
     let files = farm.write_files(&dir.path().join("farm.csv")).unwrap();
 
@@ -135,7 +135,7 @@ async fn rate_caps_new_connections_per_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connection_at_a_time_per_host_unless_told() {
-    let farm = start(2, Mix::only(Behaviour::Ok)).await;
+    let farm = start(2, Mix::only(mix::OK)).await;
     let dir = tempfile::tempdir().unwrap();
     let files = farm.write_files(&dir.path().join("farm.csv")).unwrap();
     // The same two hosts, each listed twelve times under different names.
