@@ -7,14 +7,16 @@
 #   --no-compare   skip the OpenSSH fixture comparison (no docker needed)
 #
 # 1. builds the release binary;
-# 2. the farm (scripts/bench/farm.py): `prober farm` on loopback, probed at 1,000 to 100,000
-#    assets and at rising concurrency;
-# 3. the OpenSSH fixtures (scripts/bench/compare.sh): prober vs Ansible vs the OpenSSH client,
-#    interleaved rounds, fixtures brought up and down by the compose scripts;
-# 4. the report (scripts/bench/report.py), with a verdict on every target.
+# 2. the farm (python3 scripts/bench farm): `prober farm` on loopback, probed at 1,000 to
+#    100,000 assets and at rising concurrency;
+# 3. the OpenSSH fixtures (python3 scripts/bench compare): prober vs Ansible vs the OpenSSH
+#    client, interleaved rounds, fixtures brought up and down by the compose scripts;
+# 4. the report (python3 scripts/bench report OUTDIR), from the raw results alone, with a
+#    verdict on every target; run it again on OUTDIR to regenerate the report.
 # The farm runs first, while no container runs, so the fixtures' load does not skew it.
 # Raw results stay in BENCH_OUT (default: a new directory under /tmp), named at the end.
 # Traffic goes only to loopback and the fixtures' containers; pip reaches PyPI for Ansible.
+# Options of each step: python3 scripts/bench STEP --help.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -60,13 +62,13 @@ if [[ "$(id -u)" == 0 && -e /proc/sys/net/netfilter/nf_conntrack_count ]] && com
   notrack -I
   notrack_applied=1
   trap 'notrack -D' EXIT
-  echo "applied" >"$out/notrack.txt"
+  echo "applied $farm_range" >"$out/notrack.txt"
 else
   echo "not applied (needs root, iptables and conntrack)" >"$out/notrack.txt"
 fi
 
 log "farm"
-python3 scripts/bench/farm.py "$out" --prober "$prober" "${quick[@]}"
+python3 scripts/bench farm "$out" --prober "$prober" "${quick[@]}"
 if ((notrack_applied)); then
   notrack -D
   trap - EXIT
@@ -76,8 +78,8 @@ if ((compare)); then
   log "OpenSSH fixtures: prober, Ansible, OpenSSH client"
   rounds=()
   ((${#quick[@]} == 0)) || rounds=(--rounds 1)
-  PROBER="$prober" scripts/bench/compare.sh "$out" "${rounds[@]}"
+  python3 scripts/bench compare "$out" --prober "$prober" "${rounds[@]}"
 fi
 
-python3 scripts/bench/report.py "$out" --out docs/BENCHMARKS.md --svg docs/bench-throughput.svg
+python3 scripts/bench report "$out" --out docs/BENCHMARKS.md --svg docs/bench-throughput.svg
 log "done: docs/BENCHMARKS.md (raw results in $out)"

@@ -1,32 +1,19 @@
-#!/usr/bin/env python3
-"""Draw a line plot from a CSV file as a self-contained SVG (standard library only).
+"""A line plot as a self-contained SVG, so the report needs no plotting library.
 
-    plot.py IN.csv OUT.svg --title T --x concurrency --y probes_per_s [--series tool]
-            [--logx] [--logy] [--xlabel L] [--ylabel L] [--width 760] [--height 460]
-
-One line per distinct value of the --series column (one line in all without it), points sorted
-by x. Rows whose x or y is empty or not a number are skipped (and counted on stderr). With --logx
-(--logy) the axis is logarithmic and every value on it must be positive.
+line_plot() draws one line per series, points sorted by x. With logx (logy) the axis is
+logarithmic and every value on it must be positive.
 """
 
-import argparse
-import csv
 import math
-import sys
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
+
+from common import BenchError
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 MARKERS = ["circle", "square", "triangle", "diamond"]
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
-
-
-def number(text):
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def fmt(value):
@@ -89,7 +76,7 @@ class Axis:
         if log:
             bad = [v for v in values if v <= 0]
             if bad:
-                sys.exit(f"plot.py: a log axis needs positive values, got {bad[0]}")
+                raise BenchError(f"plot: a log axis needs positive values, got {bad[0]}")
             self.low, self.high, self.ticks = log_ticks(min(values), max(values))
         else:
             low, high = min(values), max(values)
@@ -126,34 +113,24 @@ def text_width(text, size):
     return len(text) * size * 0.58
 
 
-def read_series(path, x_col, y_col, series_col):
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        sys.exit(f"plot.py: {path} has no data rows")
-    for col in filter(None, (x_col, y_col, series_col)):
-        if col not in rows[0]:
-            sys.exit(f"plot.py: no column {col!r} in {path} (columns: {', '.join(rows[0])})")
-    series, order, skipped = {}, [], 0
-    for row in rows:
-        x, y = number(row[x_col]), number(row[y_col])
-        if x is None or y is None:
-            skipped += 1
-            continue
-        name = row[series_col] if series_col else y_col
-        if name not in series:
-            series[name] = []
-            order.append(name)
-        series[name].append((x, y))
-    if skipped:
-        print(f"plot.py: skipped {skipped} row(s) without a numeric {x_col} and {y_col}", file=sys.stderr)
+@dataclass
+class Options:
+    title: str
+    xlabel: str
+    ylabel: str
+    legend_title: str = ""
+    logx: bool = False
+    logy: bool = False
+    width: int = 760
+    height: int = 460
+
+
+def line_plot(series, opts):
+    """SVG text of the series, a list of (name, [(x, y), ...]), drawn with the Options given."""
+    series = [(name, sorted(points)) for name, points in series if points]
     if not series:
-        sys.exit("plot.py: nothing to plot")
-    return [(name, sorted(series[name])) for name in order]
-
-
-def render(series, args):
-    width, height = args.width, args.height
+        raise BenchError("plot: nothing to plot")
+    width, height = opts.width, opts.height
     title_size, label_size, tick_size, legend_size = 17, 13, 12, 12
     xs = [x for _, pts in series for x, _ in pts]
     ys = [y for _, pts in series for _, y in pts]
@@ -164,7 +141,7 @@ def render(series, args):
     left = 70
     right = 24
     # Legend on the right when there are several series.
-    show_legend = len(series) > 1 or args.series
+    show_legend = len(series) > 1 or opts.legend_title
     legend_w = 0
     if show_legend:
         legend_w = max(text_width(name, legend_size) for name, _ in series) + 44
@@ -172,13 +149,13 @@ def render(series, args):
     plot_l, plot_r = left, width - right
     plot_t, plot_b = top, height - bottom
 
-    ax = Axis(xs, args.logx, plot_l, plot_r, include_zero=False)
-    ay = Axis(ys, args.logy, plot_b, plot_t, include_zero=not args.logy)
+    ax = Axis(xs, opts.logx, plot_l, plot_r, include_zero=False)
+    ay = Axis(ys, opts.logy, plot_b, plot_t, include_zero=not opts.logy)
     y_tick_w = max(text_width(fmt(t), tick_size) for t in ay.ticks)
     if left < y_tick_w + 40:  # widen the left margin for long tick labels, then recompute
         left = int(y_tick_w + 40)
         plot_l = left
-        ax = Axis(xs, args.logx, plot_l, plot_r, include_zero=False)
+        ax = Axis(xs, opts.logx, plot_l, plot_r, include_zero=False)
 
     out = []
     add = out.append
@@ -186,11 +163,11 @@ def render(series, args):
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{FONT}" role="img">'
     )
-    add(f"<title>{escape(args.title)}</title>")
+    add(f"<title>{escape(opts.title)}</title>")
     add(f'<rect width="{width}" height="{height}" fill="#ffffff"/>')
     add(
         f'<text x="{(plot_l + plot_r) / 2:.1f}" y="{top - 20}" text-anchor="middle" '
-        f'font-size="{title_size}" font-weight="bold" fill="#222">{escape(args.title)}</text>'
+        f'font-size="{title_size}" font-weight="bold" fill="#222">{escape(opts.title)}</text>'
     )
 
     # Grid and ticks.
@@ -222,8 +199,7 @@ def render(series, args):
     )
 
     # Axis labels.
-    xlabel = args.xlabel or args.x + (" (log scale)" if args.logx else "")
-    ylabel = args.ylabel or args.y + (" (log scale)" if args.logy else "")
+    xlabel, ylabel = opts.xlabel, opts.ylabel
     add(
         f'<text x="{(plot_l + plot_r) / 2:.1f}" y="{height - 16}" text-anchor="middle" '
         f'font-size="{label_size}" fill="#222">{escape(xlabel)}</text>'
@@ -258,10 +234,10 @@ def render(series, args):
             f'<rect x="{lx - 6}" y="{ly - 4}" width="{legend_w - 10:.1f}" height="{box_h}" '
             'fill="#fff" stroke="#ccc" rx="3"/>'
         )
-        if args.series:
+        if opts.legend_title:
             add(
                 f'<text x="{lx}" y="{ly - 10}" font-size="{legend_size}" fill="#555">'
-                f"{escape(args.series)}</text>"
+                f"{escape(opts.legend_title)}</text>"
             )
         for i, (name, _) in enumerate(series):
             color = COLORS[i % len(COLORS)]
@@ -277,27 +253,3 @@ def render(series, args):
             )
     add("</svg>")
     return "\n".join(out) + "\n"
-
-
-def main():
-    parser = argparse.ArgumentParser(description="CSV to a self-contained SVG line plot.")
-    parser.add_argument("csv", metavar="IN.csv")
-    parser.add_argument("svg", metavar="OUT.svg")
-    parser.add_argument("--title", required=True)
-    parser.add_argument("--x", required=True, help="column for the x axis")
-    parser.add_argument("--y", required=True, help="column for the y axis")
-    parser.add_argument("--series", help="column whose values split the rows into lines")
-    parser.add_argument("--logx", action="store_true", help="logarithmic x axis")
-    parser.add_argument("--logy", action="store_true", help="logarithmic y axis")
-    parser.add_argument("--xlabel", help="x axis label [default: the column name]")
-    parser.add_argument("--ylabel", help="y axis label [default: the column name]")
-    parser.add_argument("--width", type=int, default=760)
-    parser.add_argument("--height", type=int, default=460)
-    args = parser.parse_args()
-    svg = render(read_series(args.csv, args.x, args.y, args.series), args)
-    with open(args.svg, "w", encoding="utf-8") as handle:
-        handle.write(svg)
-
-
-if __name__ == "__main__":
-    main()

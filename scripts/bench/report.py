@@ -1,294 +1,393 @@
-#!/usr/bin/env python3
-"""Writes docs/BENCHMARKS.md (and the throughput plot) from what farm.py and compare.sh
-measured in OUTDIR.
+"""docs/BENCHMARKS.md and its plot from the raw results of one run (OUTDIR/farm.json and, when
+the comparison ran, OUTDIR/compare.json).
 
-    report.py OUTDIR --out docs/BENCHMARKS.md --svg docs/bench-throughput.svg
-
-Every number in the report comes from OUTDIR; the verdict on each target is computed here,
-and a target that does not hold says so, with the reason found by profiling.
-Standard library only.
+Every figure in the report is computed here from those files, and the verdict on each target
+too; the only fixed numbers are the targets themselves. A target that does not hold is explained
+with figures of the same run, and points to docs/PROFILING.md for what profiling by hand found
+once: those findings are not restated as if this run had measured them.
 """
 
-import argparse
-import json
 import os
-import platform
-import statistics
-import subprocess
-import sys
-import time
-from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+import compare
+import farm
+import plot
+from common import log, median, read_json
 
-# Why a target does not hold, as profiling (perf, heaptrack, strace) found it; shown only
-# for targets that miss.
-WHY = {
-    "throughput": (
-        "The farm and the prober share the machine's 2 cores: the farm's side of every SSH "
-        "session (key exchange, host key signature, auth, the fake inspection) costs about as much "
-        "CPU as the prober's, so the prober gets about one core. Per probe, the prober itself spends "
-        "about a fifth of its CPU in curve25519/ed25519 arithmetic, two fifths in the kernel (12 "
-        "sends and about 35 receives per session on loopback, russh's mlock/munlock of every "
-        "key buffer, conntrack), and the rest in russh's per-session tasks and channels and malloc."
-    ),
-    "cpu": (
-        "See the throughput note: what is left is russh's per-session cost (two spawned tasks, "
-        "four channels, an mlock'ed buffer per key) and the kernel's loopback TCP path, neither "
-        "of which the prober controls without replacing russh."
-    ),
-    "sessions": (
-        "Peak RSS grows by about {per_session:.0f} KB per probe in flight (measured between the "
-        "lowest and highest concurrency), nearly all of it russh's client session (heaptrack): two "
-        "spawned tasks of about 5 KB each, four tokio channels whose first block is allocated for 32 "
-        "messages, and its packet and key buffers; the prober's own state per probe is about 5 KB. "
-        "The largest concurrency measured under 256 MB was {largest_fit:,}. Thousands of probes in "
-        "flight gain nothing on 2 cores anyway (see the plot): throughput peaks at tens to a few "
-        "hundred."
-    ),
-    "flat": (
-        "Peak RSS grew by about {per_asset:.0f} bytes per extra asset. With --host-key-check "
-        "accept-new the run remembers every host key it learns, as a 32-byte digest in a hash map "
-        "(so a host listed twice, or a key that changes during the run, is still caught); that map "
-        "is the growth. Everything else is streamed: rows are read, probed and written one by one."
-    ),
-    "match": "Some results did not match the farm's expected categories: see the raw results.",
-    "ansible": (
-        "On the OpenSSH fixtures the servers, not the clients, set the pace: every probe costs "
-        "the fixture's sshd a fork and re-exec, a key exchange, PAM and the checked commands, on the "
-        "same 2 cores as the clients. The prober's own CPU is a small fraction of Ansible's, but it "
-        "cannot make sshd faster."
-    ),
-    "openssh": (
-        "Both tools make one fresh connection per asset and run sudo and the checks on it, so "
-        "the fixtures' sshd costs the same per asset for both, and on 2 shared cores that server "
-        "CPU bounds the prober's wall time; the prober's advantage is the client CPU (the OpenSSH "
-        "client spends tens of ms per connection)."
-    ),
+PROFILING = "[PROFILING.md](PROFILING.md)"
+# The targets: thresholds used by both the verdict and its wording.
+MIN_PROBES_PER_S = 2000
+MAX_CPU_MS = 0.5
+SESSIONS, MAX_SESSIONS_MB = 10000, 256
+FLAT_FROM, FLAT_TO, FLAT_SLACK = 10000, 100000, 1.10
+ANSIBLE_X, OPENSSH_X = 10, 3
+LABELS = {
+    "prober": "prober",
+    "ansible": "Ansible (`ansible -m ping`)",
+    "openssh": "OpenSSH client (`xargs -P ssh`)",
 }
 
 
-def median(values):
-    return statistics.median(values) if values else None
+@dataclass
+class Target:
+    name: str
+    measured: str
+    holds: bool
+    why: str = ""  # shown when it does not hold
 
 
-def by_concurrency(runs, field):
-    groups = defaultdict(list)
-    for run in runs:
-        groups[run["concurrency"]].append(run[field])
-    return {c: median(v) for c, v in sorted(groups.items())}
+def short(tool):
+    return LABELS[tool].split(" (")[0]
 
 
-def command_output(argv):
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return ""
+def na(value, digits=2):
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def machine():
-    model = ""
-    for line in command_output(["lscpu"]).splitlines():
-        if line.startswith("Model name:"):
-            model = line.split(":", 1)[1].strip()
-    memory = ""
-    with open("/proc/meminfo") as f:
-        kb = int(f.readline().split()[1])
-        memory = f"{kb / 1024 / 1024:.0f} GiB"
-    distro = ""
-    if os.path.exists("/etc/os-release"):
-        for line in open("/etc/os-release"):
-            if line.startswith("PRETTY_NAME="):
-                distro = line.split("=", 1)[1].strip().strip('"')
-    return {
-        "cpus": os.cpu_count(),
-        "model": model,
-        "memory": memory,
-        "kernel": platform.release(),
-        "os": distro,
-        "rustc": command_output(["rustc", "--version"]),
-        "prober": command_output([os.path.join(ROOT, "target/release/prober"), "--version"]),
-        "commit": command_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
-        "python": platform.python_version(),
-    }
+def times(value):
+    return "n/a" if value is None else f"{value:.1f}×"
 
 
-def verdict(holds):
-    return "holds" if holds else "**does not hold**"
+# --- targets ------------------------------------------------------------------------------------
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("outdir")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--svg", required=True)
-    args = parser.parse_args()
-
-    farm = json.load(open(os.path.join(args.outdir, "farm.json")))
-    compare_path = os.path.join(args.outdir, "compare.json")
-    compare = json.load(open(compare_path)) if os.path.exists(compare_path) else None
-    host = machine()
-    notrack_file = os.path.join(args.outdir, "notrack.txt")
-    notrack = open(notrack_file).read().strip() if os.path.exists(notrack_file) else "unknown"
-    if notrack == "applied":
-        notrack = ("off while the farm ran (bench.sh exempts 127.128.0.0/12 from the host firewall's "
-                   "conntrack, which otherwise fills at this connection rate and drops new connections)")
-
-    sweep = farm["sweep"]
-    throughput = by_concurrency(sweep, "probes_per_s")
-    cpu = by_concurrency(sweep, "cpu_ms_per_probe")
-    rss = by_concurrency(sweep, "max_rss_mb")
-    farm_cpu = by_concurrency(sweep, "farm_cpu_ms_per_probe")
-    best = max(throughput, key=throughput.get)
-    assets = sweep[0]["assets"]
-    most = max(throughput)
-    in_flight = min(most, assets)
-    least = min(throughput)
-    per_session = (rss[most] - rss[least]) * 1024 / max(1, in_flight - min(least, assets))
-    fitting = [c for c in rss if rss[c] < 256]
-    WHY["sessions"] = WHY["sessions"].format(
-        per_session=per_session, largest_fit=min(max(fitting), assets) if fitting else 0
+def farm_targets(data, s, cpus):
+    """The targets judged on the farm, each with its explanation from this run's figures."""
+    best, tp, cpu, farm_cpu = s["best"], s["throughput"], s["cpu"], s["farm_cpu"]
+    busy = (cpu[best] + farm_cpu[best]) / 1000 * tp[best] / cpus
+    where = f"Where the prober's CPU goes was profiled by hand once, outside this run: see {PROFILING}."
+    slow = (
+        f"At concurrency {best:,} the prober used {cpu[best]:.3f} ms of CPU per probe and the farm"
+        f" {farm_cpu[best]:.3f} ms, on the same {cpus} CPUs: at {tp[best]:,.0f} probes/s that is"
+        f" {100 * busy:.0f}% of the machine's CPU time. {where}"
     )
-
-    scale = defaultdict(list)
-    for run in farm["scale"]:
-        scale[run["assets"]].append(run)
-    sizes = sorted(scale)
-    rss_at = {n: median([r["max_rss_mb"] for r in scale[n]]) for n in sizes}
-    all_runs = farm["scale"] + sweep
-    mismatched = [r for r in all_runs if r["matching"] != r["assets"]]
-
-    targets = []
-    targets.append(("throughput", "≥ 2,000 full admin probes/s against the farm",
-                    f"{throughput[best]:,.0f}/s (concurrency {best})", throughput[best] >= 2000))
-    targets.append(("cpu", "≤ 0.5 ms client CPU per probe",
-                    f"{cpu[best]:.3f} ms at concurrency {best}; lowest {min(cpu.values()):.3f} ms",
-                    cpu[best] <= 0.5))
-    targets.append(("sessions", "10,000 concurrent sessions under 256 MB peak RSS",
-                    f"{rss[most]:.0f} MB with {in_flight:,} probes in flight", in_flight >= 10000 and rss[most] < 256))
-    if len(sizes) >= 2 and sizes[-1] >= 100000:
-        small_n = 10000 if 10000 in rss_at else sizes[-2]
-        small, large = rss_at[small_n], rss_at[sizes[-1]]
-        per_asset = (large - small) * 1024 * 1024 / (sizes[-1] - small_n)
-        WHY["flat"] = WHY["flat"].format(per_asset=per_asset)
-        targets.append(("flat", "memory flat from 10,000 to 100,000 assets",
-                        f"{small:.0f} MB → {large:.0f} MB ({large / small:.2f}×)", large <= small * 1.10))
-    targets.append(("match", "100% of results match the farm's expected categories",
-                    f"{len(all_runs) - len(mismatched)} of {len(all_runs)} runs at 100%", not mismatched))
-    if compare:
-        # compare.sh judges its own targets; the verdicts are taken from it, not redone.
-        ratios, met = compare["ratios_vs_prober"], compare["targets_met"]
-        targets.append(("ansible", "≥ 10× Ansible's wall time on the OpenSSH fixtures",
-                        f"{ratios['ansible']['wall']:.1f}×", met["ansible_wall_10x"]))
-        targets.append(("openssh", "≥ 3× the OpenSSH client's wall time on the OpenSSH fixtures",
-                        f"{ratios['openssh']['wall']:.1f}×", met["openssh_wall_3x"]))
-
-    for path in (args.out, args.svg):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    subprocess.run(
-        [sys.executable, os.path.join(HERE, "plot.py"), os.path.join(args.outdir, "sweep.csv"), args.svg,
-         "--title", f"prober check against the farm ({sweep[0]['assets']:,} healthy assets, {host['cpus']} cores)",
-         "--x", "concurrency", "--y", "probes_per_s", "--series", "round", "--logx",
-         "--xlabel", "--concurrency (probes in flight)", "--ylabel", "full admin probes per second"],
-        check=True,
+    lowest = min(cpu, key=cpu.get)
+    costly = (
+        f"The lowest median of this run was {cpu[lowest]:.3f} ms at concurrency {lowest:,}, and"
+        f" {cpu[max(cpu, key=cpu.get)]:.3f} ms the highest. {where}"
     )
+    targets = [
+        Target(f"≥ {MIN_PROBES_PER_S:,} full admin probes/s against the farm",
+               f"{tp[best]:,.0f}/s (concurrency {best:,})", tp[best] >= MIN_PROBES_PER_S, slow),
+        Target(f"≤ {MAX_CPU_MS} ms client CPU per probe",
+               f"{cpu[best]:.3f} ms at concurrency {best:,}; lowest {min(cpu.values()):.3f} ms",
+               cpu[best] <= MAX_CPU_MS, costly),
+        sessions_target(s),
+    ]
+    flat = flat_target(s)
+    if flat:
+        targets.append(flat)
+    targets.append(match_target(data))
+    return targets
 
-    out = []
-    w = out.append
+
+def sessions_target(s):
+    rss, least, most, in_flight = s["rss"], s["least"], s["most"], s["in_flight"]
+    why = (
+        f"Peak RSS grew by about {s['kb_per_session']:.0f} KB per extra probe in flight, from"
+        f" {rss[least]:.0f} MB at concurrency {least:,} to {rss[most]:.0f} MB with {in_flight:,} in flight;"
+        f" the largest concurrency measured under {MAX_SESSIONS_MB} MB was"
+        f" {'none' if s['largest_fit'] is None else format(s['largest_fit'], ',')}."
+    )
+    if in_flight < SESSIONS:
+        why += f" This run had at most {in_flight:,} probes in flight, so it cannot show {SESSIONS:,}."
+    why += f" What the memory per session is was found by heaptrack, outside this run: see {PROFILING}."
+    return Target(f"{SESSIONS:,} concurrent sessions under {MAX_SESSIONS_MB} MB peak RSS",
+                  f"{rss[most]:.0f} MB with {in_flight:,} probes in flight",
+                  in_flight >= SESSIONS and rss[most] < MAX_SESSIONS_MB, why)
+
+
+def flat_target(s):
+    """Only when the run reached both sizes."""
+    rss_at = s["rss_at"]
+    if FLAT_FROM not in rss_at or FLAT_TO not in rss_at:
+        return None
+    small, large = rss_at[FLAT_FROM], rss_at[FLAT_TO]
+    per_asset = (large - small) * 1024 * 1024 / (FLAT_TO - FLAT_FROM)
+    why = (
+        f"Peak RSS grew by about {per_asset:.0f} bytes per extra asset between {FLAT_FROM:,} and"
+        f" {FLAT_TO:,} assets. What that memory holds was found by profiling outside this run: see"
+        f" {PROFILING}."
+    )
+    return Target(f"memory flat from {FLAT_FROM:,} to {FLAT_TO:,} assets",
+                  f"{small:.0f} MB → {large:.0f} MB ({large / small:.2f}×)", large <= small * FLAT_SLACK, why)
+
+
+def match_target(data):
+    runs = data["scale"] + data["sweep"]
+    off = [r for r in runs if r["matching"] != r["assets"]]
+    why = "; ".join(f"{r['name']}: {r['matching']:,} of {r['assets']:,}" for r in off)
+    why += " matched (the results are in the raw directory, raw/NAME.csv, next to raw/mix-N.expected.csv)."
+    return Target("100% of results match the farm's expected categories",
+                  f"{len(runs) - len(off)} of {len(runs)} runs at 100%", not off, why)
+
+
+def compare_targets(data, c, cpus):
+    """The wall-time targets against Ansible and the OpenSSH client."""
+    m, r = c["medians"], c["ratios"]
+    assets = data["settings"]["assets"]
+    share, busy = server_share(m, cpus)
+
+    def why(tool):
+        text = (
+            f"Per asset, {short(tool)} used {per_asset(m[tool]['cpu_s'], assets)} ms of client CPU and"
+            f" {per_asset(m[tool]['server_cpu_s'], assets)} ms of server CPU, the prober"
+            f" {per_asset(m['prober']['cpu_s'], assets)} ms and {per_asset(m['prober']['server_cpu_s'], assets)} ms."
+        )
+        if share is not None:
+            text += (
+                f" In the prober's runs the fixtures' servers used {100 * share:.0f}% of the client +"
+                f" server CPU, and the machine's {cpus} CPUs were {100 * busy:.0f}% busy."
+            )
+        return text + f" What profiling found about the fixtures' cost per connection: see {PROFILING}."
+
+    return [
+        Target(f"≥ {ANSIBLE_X}× Ansible's wall time on the OpenSSH fixtures", times(r["ansible"]["wall"]),
+               (r["ansible"]["wall"] or 0) >= ANSIBLE_X, why("ansible")),
+        Target(f"≥ {OPENSSH_X}× the OpenSSH client's wall time on the OpenSSH fixtures",
+               times(r["openssh"]["wall"]),
+               (r["openssh"]["wall"] or 0) >= OPENSSH_X, why("openssh")),
+    ]
+
+
+def per_asset(seconds, assets):
+    return "n/a" if seconds is None else f"{1000 * seconds / assets:.1f}"
+
+
+def server_share(medians, cpus):
+    """The servers' share of client + server CPU in the prober's runs, and how busy the machine
+    was over them; (None, None) without the containers' CPU."""
+    p = medians["prober"]
+    if p["server_cpu_s"] is None or not p["window_s"]:
+        return None, None
+    share = p["server_cpu_s"] / (p["server_cpu_s"] + p["cpu_s"])
+    return share, p["host_busy_s"] / (p["window_s"] * cpus)
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+
+def header(host, notes):
+    commit = f"`{host['commit']}`" + (" with uncommitted changes" if host["uncommitted_changes"] else "")
+    w = notes.append
     w("# Benchmarks\n")
-    w(f"Written by `scripts/bench.sh` on {time.strftime('%Y-%m-%d')}, measuring commit "
-      f"`{farm.get('commit') or host['commit']}`; "
-      "run it again to reproduce every number here (it builds the release binary, starts the farm and the "
-      "compose fixtures itself, and sends traffic only to loopback and the fixtures' containers).\n")
-    w("## Machine\n")
-    w(f"- {host['cpus']} CPUs ({host['model']}), {host['memory']} RAM, Linux {host['kernel']}, {host['os']}")
-    w(f"- {host['rustc']}; {host['prober']} (release build); Python {host['python']}")
-    if compare:
-        v = compare["versions"]
-        w(f"- {v['ansible_core']} from PyPI; client {v['openssh_client']}; fixtures' openssh-server {v['openssh_server']}")
-    w("- The farm, the prober and the fixture containers all run on these cores at once.\n")
+    w(f"Written by `scripts/bench.sh` from a run started on {host['measured_at']}, measuring commit {commit}."
+      " Every figure below was measured in that run; run the script again to reproduce them (it builds"
+      " the release binary, starts the farm and the compose fixtures itself, and sends traffic only to"
+      " loopback and the fixtures' containers).\n")
 
+
+def machine_section(host, comparison, notes):
+    w = notes.append
+    w("## Machine\n")
+    w(f"- {host['cpus']} CPUs ({host['cpu_model']}), {host['memory']} RAM, Linux {host['kernel']}, {host['os']}")
+    w(f"- {host['rustc']}; {host['prober']}, release build; Python {host['python']}")
+    if comparison:
+        v = comparison["versions"]
+        w(f"- {v['ansible_core']} from PyPI; client {v['openssh_client']};"
+          f" fixtures' openssh-server {v['openssh_server']}")
+    w("- The farm, the prober and the fixture containers all run on these CPUs at once.\n")
+
+
+def targets_section(targets, notes):
+    w = notes.append
     w("## Targets\n")
     w("| target | measured | verdict |")
     w("|---|---|---|")
-    for _, name, measured, holds in targets:
-        w(f"| {name} | {measured} | {verdict(holds)} |")
+    for t in targets:
+        w(f"| {t.name} | {t.measured} | {'holds' if t.holds else '**does not hold**'} |")
     w("")
-    misses = [(key, name) for key, name, _, holds in targets if not holds]
+    misses = [t for t in targets if not t.holds]
     if misses:
-        w("Why the targets that do not hold miss:\n")
-        for key, name in misses:
-            w(f"- **{name}**: {WHY[key]}")
+        w("The targets that do not hold, with what this run measured about them:\n")
+        for t in misses:
+            w(f"- **{t.name}**: {t.why}")
         w("")
 
+
+def notrack_text(outdir):
+    """bench.sh records whether the farm's addresses were exempted from connection tracking."""
+    path = Path(outdir, "notrack.txt")
+    text = path.read_text().strip() if path.exists() else "unknown"
+    if text.startswith("applied "):
+        return (f"off ({text.split()[1]}) while the farm ran: bench.sh exempts these addresses from the"
+                " host firewall's conntrack, which otherwise fills at this connection rate and drops new"
+                " connections")
+    return text
+
+
+def sweep_section(data, s, outdir, svg_link, notes):
+    w = notes.append
+    kex = ", ".join(f"`{k}`" for k in s["kex"]) or "unknown"
     w("## Farm: throughput against concurrency\n")
-    w(f"`prober farm --assets {sweep[0]['assets']} --mix ok=1` serves healthy virtual assets on "
-      "127.128.0.0/12 (one address each, one port, real SSH with russh); every probe is a full admin probe: "
-      "TCP, banner, curve25519 key exchange, ed25519 host key checked and learned into a fresh known_hosts "
-      "(accept-new), ed25519 public-key login, and the inspection exec (uid, sudo, python, temp dir, facts). "
-      "Medians of the rounds; the rounds run the settings interleaved. "
-      f"Connection tracking for the farm's addresses: {notrack}.\n")
-    w(f"![throughput against concurrency]({os.path.relpath(args.svg, os.path.dirname(args.out))})\n")
+    w(f"`prober farm --assets {s['assets']} --mix ok=1` serves healthy virtual assets on loopback (one"
+      " address each, one port, real SSH with russh); every probe is a full admin probe: TCP, banner,"
+      " key exchange, host key checked and learned into a fresh known_hosts (accept-new), public-key"
+      f" login, and the inspection exec (uid, sudo, python, temp dir, facts). Key exchange negotiated: {kex}."
+      f" Medians of {rounds(data['sweep'])} round(s); the rounds run the settings interleaved."
+      f" Connection tracking for the farm's addresses: {notrack_text(outdir)}.\n")
+    w(f"![throughput against concurrency]({svg_link})\n")
+    if data.get("rss_floor_mb"):
+        w(f"Peak RSS is never below the measuring process's own, {data['rss_floor_mb']:.0f} MB in this run"
+          " (Linux carries the high-water mark across exec), so figures near it say only \"at most that\".\n")
     w("| --concurrency | probes/s | client CPU ms/probe | farm CPU ms/probe | peak RSS MB |")
     w("|---:|---:|---:|---:|---:|")
-    for c in throughput:
-        w(f"| {c:,} | {throughput[c]:,.0f} | {cpu[c]:.3f} | {farm_cpu[c]:.3f} | {rss[c]:.0f} |")
+    for c in s["throughput"]:
+        w(f"| {c:,} | {s['throughput'][c]:,.0f} | {s['cpu'][c]:.3f} | {s['farm_cpu'][c]:.3f} | {s['rss'][c]:.0f} |")
     w("")
 
+
+def rounds(runs):
+    return len({r["name"].rsplit("-r", 1)[1] for r in runs})
+
+
+def scale_section(data, s, notes):
+    w = notes.append
     w("## Farm: scale, and whether every asset gets its category\n")
-    w(f"The default mix (`{farm['mix']}`) at default settings (`--concurrency 256`), with "
-      f"`--banner-timeout {farm['banner_timeout']}` so the silent assets end sooner. Wall time includes "
-      "that timeout for the silent ones.\n")
+    w(f"The default mix (`{data['mix']}`) at `--concurrency {data['default_concurrency']}`, with"
+      f" `--banner-timeout {data['banner_timeout']}` so the silent assets end sooner. Wall time includes"
+      " that timeout for the silent ones.\n")
     w("| assets | runs | wall s | probes/s | client CPU ms/probe | peak RSS MB | matching expected |")
     w("|---:|---:|---:|---:|---:|---:|---:|")
-    for n in sizes:
-        runs = scale[n]
-        w(f"| {n:,} | {len(runs)} | {median([r['wall_s'] for r in runs]):.2f} | "
-          f"{median([r['probes_per_s'] for r in runs]):,.0f} | "
-          f"{median([r['cpu_ms_per_probe'] for r in runs]):.3f} | {median([r['max_rss_mb'] for r in runs]):.0f} | "
-          f"{min(r['match_pct'] for r in runs):.2f}% |")
+    for n, runs in s["sizes"].items():
+        w(f"| {n:,} | {len(runs)} | {median(r['wall_s'] for r in runs):.2f} | "
+          f"{median(r['probes_per_s'] for r in runs):,.0f} | {median(r['cpu_ms_per_probe'] for r in runs):.3f} | "
+          f"{median(r['max_rss_mb'] for r in runs):.0f} | {min(r['match_pct'] for r in runs):.2f}% |")
     w("")
     w("Commands (paths shortened):\n")
     w("```sh")
-    w(f"prober farm --assets N --mix '{farm['mix']}' --out mix-N.csv")
-    w(farm["scale"][0]["argv"].replace(os.path.join(args.outdir, "raw") + "/", ""))
+    w(f"prober farm --assets N --mix '{data['mix']}' --out mix-N.csv")
+    w(data["scale"][0]["argv"])
     w("```\n")
 
-    compare_md = os.path.join(args.outdir, "compare.md")
-    if os.path.exists(compare_md):
-        w("## OpenSSH fixtures: prober, Ansible and the OpenSSH client\n")
-        text = open(compare_md).read().strip()
-        # The fragment brings its own heading.
-        lines = text.splitlines()
-        if lines and lines[0].startswith("#"):
-            lines = lines[1:]
-        w("\n".join(lines).strip() + "\n")
 
-    w("## What was profiled, and what changed\n")
-    w("Profiled with `perf record -e cpu-clock` (no hardware counters here), `heaptrack` and `strace -c` "
-      "on `prober check` against the farm. Changes made from what they showed:\n")
-    w("- known_hosts lookups were a scan of every line per asset, including the lines learned during the "
-      "run: quadratic, and the largest cost at 10,000 assets (about 4 ms of CPU per probe). Exact host "
-      "names are now indexed, keys learned during the run are kept as 32-byte digests instead of parsed "
-      "keys (54 MB instead of 95 MB at 100,000 assets), and the file is opened once for appending.")
-    w("- The banner stage kept a 2 KB read buffer inside its future, so in every probe in flight; it now "
-      "reads into its heap buffer.")
-    w("- The inspection script started about 20 processes on each asset (`id` three times, `uname` four "
-      "times, `grep | sed` pipelines); it now starts `id`, `uname` and, for a non-root admin, `sudo`, and reads "
-      "the rest with shell builtins. This is most of the server-side cost on real sshd that the prober "
-      "controls.")
-    w("- Key exchange: curve25519 first, no post-quantum hybrid, ed25519 host keys first: the cheapest "
-      "choices both sides accept.")
-    w("- Tried and dropped: mimalloc as the global allocator (no CPU gain, higher RSS).\n")
-    w("Remaining per-probe cost of the prober, by perf: about 20% curve25519/ed25519 arithmetic, 40% "
-      "kernel (loopback TCP, russh's mlock/munlock of key buffers, conntrack), 15% malloc/free/memmove, "
-      "the rest russh's session loop and tokio.\n")
+def compare_section(data, c, cpus, notes):
+    """The side-by-side comparison: medians, ratios, every round, and how it was run."""
+    st, m, r = data["settings"], c["medians"], c["ratios"]
+    assets, hosts = st["assets"], st["hosts"]
+    w = notes.append
+    w("## OpenSSH fixtures: prober, Ansible and the OpenSSH client\n")
+    w(f"{assets} assets: {len(hosts)} compose fixture hosts, each listed {st['copies']} times under unique"
+      f" names. Every tool runs {st['parallel']}-way parallel, makes one fresh SSH connection per asset and"
+      f" must find every asset healthy. {st['rounds']} round(s) with the tools interleaved in rotating order,"
+      " after one unmeasured warm-up run each; medians. Client CPU: the tool and every process it waited"
+      " for (user + sys, from `wait4`). Server CPU: the hosts' containers (cgroup accounting) and their"
+      " fuse-overlayfs storage daemons, less what they use idle (the compose health checks).\n")
+    w("| tool | assets | median wall s | probes/s | median client CPU s | median server CPU s | wall vs prober | client CPU vs prober |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for tool in compare.TOOLS:
+        t = m[tool]
+        rw = "1.0×" if tool == "prober" else times(r[tool]["wall"])
+        rc = "1.0×" if tool == "prober" else times(r[tool]["client_cpu"])
+        w(f"| {LABELS[tool]} | {assets} | {na(t['wall_s'])} | {t['probes_per_s']:.1f} | {na(t['cpu_s'])} |"
+          f" {na(t['server_cpu_s'])} | {rw} | {rc} |")
+    w("")
+    w(f"- Client CPU: Ansible / prober = {times(r['ansible']['client_cpu'])}, OpenSSH / prober ="
+      f" {times(r['openssh']['client_cpu'])}. Server CPU: Ansible / prober = {times(r['ansible']['server_cpu'])},"
+      f" OpenSSH / prober = {times(r['openssh']['server_cpu'])}.")
+    w("- CPU per asset: " + "; ".join(
+        f"{short(t)} {per_asset(m[t]['cpu_s'], assets)} ms client +"
+        f" {per_asset(m[t]['server_cpu_s'], assets)} ms server"
+        for t in compare.TOOLS) + ".")
+    share, busy = server_share(m, cpus)
+    if share is not None:
+        w(f"- In the prober's runs the servers used {100 * share:.0f}% of the client + server CPU, and the"
+          f" machine's {cpus} CPUs were {100 * busy:.0f}% busy (over the run and a pause after it;"
+          f" {na(m['prober']['other_cpu_s'], 1)} CPU-s went to everything else: Docker, the other fixtures,"
+          " other work on the machine). The fixtures share the CPUs with the clients, so where they are"
+          " saturated the wall time measures the servers as much as the tools.")
+    w("")
+    rounds_table(data, notes)
+    method(data, notes)
 
-    with open(args.out, "w") as f:
-        f.write("\n".join(out))
-    print(f"wrote {args.out} and {args.svg}", file=sys.stderr)
+
+def rounds_table(data, notes):
+    w = notes.append
+    w("Per round (wall s / client CPU s / server CPU s / other CPU s on the machine):\n")
+    w("| round | order | " + " | ".join(short(t) for t in compare.TOOLS) + " |")
+    w("|---:|---|" + "---|" * len(compare.TOOLS))
+    for i in range(data["settings"]["rounds"]):
+        runs = {t: data["runs"][t][i] for t in compare.TOOLS}
+        cells = [f"{runs[t]['wall_s']:.2f} / {runs[t]['cpu_s']:.2f} / {na(runs[t]['server_cpu_s'])} /"
+                 f" {na(runs[t]['other_cpu_s'], 1)}" for t in compare.TOOLS]
+        w(f"| {i + 1} | {', '.join(compare.order(i + 1))} | " + " | ".join(cells) + " |")
+    w("")
 
 
-if __name__ == "__main__":
-    main()
+def method(data, notes):
+    """Hosts, what each tool checks, commands, versions: what it takes to reproduce the run."""
+    st, v, mach, idle = data["settings"], data["versions"], data["machine"], data["idle_server_side_cpu_per_s"]
+    w = notes.append
+    w("Hosts (user `admin` with the key shown; NOPASSWD sudo and python3 on each; addresses from"
+      f" `fixtures/inventory.csv` and `fixtures/credentials.toml`), each listed {st['copies']} times as"
+      f" NAME-1 ... NAME-{st['copies']}:\n")
+    w(", ".join(f"{h['name']} {h['ip']} (`{h['key']}`)" for h in st["hosts"]) + ".\n")
+    w("What each tool checks per asset:\n")
+    w("- prober: TCP, SSH banner, key exchange, admin's key login, then one exec of its inspection"
+      " script (uid, `sudo -n`, python, a writable temp dir, facts); host key check off.")
+    w("- Ansible: the `ping` module, pipelined over the one connection: login, then python3 runs the"
+      " module (no sudo check).")
+    w(f"- OpenSSH client: login, then `{compare.REMOTE_CMD}`.\n")
+    kex = data["key_exchange"]
+    w(f"Key exchange negotiated: prober `{kex['prober']}`; OpenSSH client (and Ansible, which runs it)"
+      f" `{kex['openssh_client']}`. The assets are spread over {len(st['hosts'])} hosts, listed host by host,"
+      " because sshd's MaxStartups drops new connections at random once too many are unauthenticated,"
+      f" and neither Ansible nor xargs limits connections per host: {st['parallel']} workers keep about"
+      f" {st['parallel'] / len(st['hosts']):.0f} connections on each host.\n")
+    w("Commands (`ROOT` = the checkout, `WORK` = the generated inventories and ssh_config, `VENV` = the"
+      " throwaway virtualenv; run from `WORK`, stdin /dev/null unless redirected):\n")
+    w("```sh")
+    w("\n".join(data["commands"][t] for t in compare.TOOLS))
+    w("```\n")
+    w(f"Versions: {v['prober']}; {v['ansible_core']} (from PyPI, in a throwaway virtualenv); client"
+      f" {v['openssh_client']}; fixtures' openssh-server {v['openssh_server']}. Load average"
+      f" {mach['loadavg_before']} before the rounds and {mach['loadavg_after']} after. Idle, the"
+      f" {len(st['hosts'])} hosts' containers used {na(idle['containers'], 3)} CPU-s/s and their"
+      f" fuse-overlayfs daemons ({data['fuse_overlayfs_daemons']}) {na(idle['fuse_overlayfs'], 3)} CPU-s/s,"
+      f" measured over {idle['measured_over_s']:.0f} s.\n")
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def write_plot(data, s, cpus, svg):
+    series = {}
+    for entry in data["sweep"]:
+        series.setdefault(entry["name"].rsplit("-", 1)[1], []).append((entry["concurrency"], entry["probes_per_s"]))
+    options = plot.Options(
+        title=f"prober check against the farm ({s['assets']:,} healthy assets, {cpus} CPUs)",
+        xlabel="--concurrency (probes in flight)", ylabel="full admin probes per second",
+        legend_title="round", logx=True,
+    )
+    Path(svg).write_text(plot.line_plot(list(series.items()), options), encoding="utf-8")
+
+
+def write(outdir, out, svg):
+    """Writes the report and the plot from OUTDIR's raw results."""
+    data = read_json(Path(outdir, "farm.json"))
+    compare_path = Path(outdir, "compare.json")
+    comparison = read_json(compare_path) if compare_path.exists() else None
+    host = data["machine"]
+    cpus = host["cpus"] or 1
+    s = farm.summary(data)
+    c = compare.summary(comparison) if comparison else None
+    targets = farm_targets(data, s, cpus) + (compare_targets(comparison, c, cpus) if c else [])
+
+    for path in (out, svg):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_plot(data, s, cpus, svg)
+    notes = []
+    header(host, notes)
+    machine_section(host, comparison, notes)
+    targets_section(targets, notes)
+    sweep_section(data, s, outdir, os.path.relpath(svg, os.path.dirname(os.path.abspath(out))), notes)
+    scale_section(data, s, notes)
+    if comparison:
+        compare_section(comparison, c, cpus, notes)
+    notes.append("## Profiling\n")
+    notes.append(f"What perf, heaptrack and strace found about where the prober's CPU and memory go, and what"
+                 f" was changed from it, is in {PROFILING}: measured by hand once, not by this run.\n")
+    Path(out).write_text("\n".join(notes), encoding="utf-8")
+    log("report", f"wrote {out} and {svg}")
