@@ -208,6 +208,14 @@ impl Lab {
         self.networks.values().find(|n| n.contains(address))
     }
 
+    /// Whether `host` is an address only a jump host or the gateway can reach.
+    pub fn is_internal(&self, host: &str) -> bool {
+        host.parse()
+            .ok()
+            .and_then(|a| self.network_of(a))
+            .is_some_and(|n| n.internal)
+    }
+
     /// The service with this address, if `host` is one of the lab's addresses.
     fn service_of(&self, host: &str) -> Option<&str> {
         self.service_at(host.parse().ok()?).map(|(s, _)| s)
