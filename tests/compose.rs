@@ -6,39 +6,14 @@
 //! `scripts/compose-test.sh`, which brings them up, runs this and tears them down.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
+use crate::compose_files::{GATEWAY_RESULTS, Lab, read_csv, repo};
 use crate::util::{args, prober};
-
-/// The compose network only the jump hosts and the gateway fixture are attached to.
-const INTERNAL_NETWORK: &str = "172.29.78.";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Rows of a small CSV file as maps from header to value.
-fn read_csv(path: &PathBuf) -> Vec<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    lines
-        .map(|line| {
-            let values: Vec<&str> = line.splitn(header.len(), ',').collect();
-            header
-                .iter()
-                .cloned()
-                .zip(values.iter().map(|v| v.to_string()))
-                .collect()
-        })
-        .collect()
-}
 
 #[tokio::test]
 #[ignore = "needs the docker compose fixtures: run scripts/compose-test.sh"]
 async fn every_fixture_gets_its_expected_category() {
+    let lab = Lab::load();
     let fixtures = repo().join("fixtures");
     let inventory = read_csv(&fixtures.join("inventory.csv"));
     let through_gateway = read_csv(&fixtures.join("gateway-inventory.csv"));
@@ -79,7 +54,7 @@ async fn every_fixture_gets_its_expected_category() {
         let mut text = format!("{}\n", columns.join(","));
         let mut listed = 0;
         for name in names {
-            if command == "gateway" && (name == "gateway" || name == "web terminal") {
+            if command == "gateway" && GATEWAY_RESULTS.contains(&name) {
                 continue;
             }
             let asset = source
@@ -90,7 +65,7 @@ async fn every_fixture_gets_its_expected_category() {
             // gateway, which logs in for `prober gateway`) may be asked to reach it.
             assert!(
                 command == "gateway"
-                    || !asset["host"].starts_with(INTERNAL_NETWORK)
+                    || !lab.is_internal(&asset["host"])
                     || !asset["gateway"].is_empty(),
                 "{name} is on the internal network but names no jump host"
             );

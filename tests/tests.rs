@@ -6,6 +6,7 @@ mod util;
 mod categories;
 mod cli;
 mod compose;
+mod compose_files;
 mod farm;
 mod koko;
 mod koko_fixture;
