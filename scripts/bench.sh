@@ -11,7 +11,9 @@
 #    100,000 assets and at rising concurrency;
 # 3. the OpenSSH fixtures (python3 scripts/bench compare): prober vs Ansible vs the OpenSSH
 #    client, interleaved rounds, fixtures brought up and down by the compose scripts;
-# 4. the report (python3 scripts/bench report OUTDIR), from the raw results alone, with a
+# 4. the hot paths profiling found (engine/benches/hot_paths.rs, divan): known_hosts with 100,000
+#    entries, reading an inventory, parsing an inspection;
+# 5. the report (python3 scripts/bench report OUTDIR), from the raw results alone, with a
 #    verdict on every target; run it again on OUTDIR to regenerate the report.
 # The farm runs first, while no container runs, so the fixtures' load does not skew it.
 # Raw results stay in BENCH_OUT (default: a new directory under /tmp), named at the end.
@@ -80,6 +82,9 @@ if ((compare)); then
   ((${#quick[@]} == 0)) || rounds=(--rounds 1)
   python3 scripts/bench compare "$out" --prober "$prober" "${rounds[@]}"
 fi
+
+log "micro-benchmarks of the hot paths"
+cargo bench --locked -p prober-engine --bench hot_paths | tee "$out/hot_paths.txt"
 
 python3 scripts/bench report "$out" --out docs/BENCHMARKS.md --svg docs/bench-throughput.svg
 log "done: docs/BENCHMARKS.md (raw results in $out)"

@@ -596,58 +596,95 @@ fn scripts_scenarios_and_readme_write_only_compose_addresses() {
     );
 }
 
+/// The README's table of fixtures, made from the files a fixture is added to: each compose
+/// service and its addresses (`.N` on the lab network), its scenario file's first line (how it
+/// is made) and what fixtures/expected.csv wants of the rows that reach it.
+fn fixture_table(lab: &Lab, fixtures: &Fixtures) -> String {
+    let lab_prefix = format!("{}.", lab.lab_network().subnet.rsplit_once('.').unwrap().0);
+    let mut table =
+        String::from("| fixture | address | how it is made | expected |\n|---|---|---|---|\n");
+    for (service, addresses) in &lab.services {
+        let addresses: Vec<String> = addresses
+            .values()
+            .map(|a| {
+                let a = a.to_string();
+                a.strip_prefix(&lab_prefix)
+                    .map_or(a.clone(), |n| format!(".{n}"))
+            })
+            .collect();
+        let scenario = lab
+            .scenarios
+            .get(service)
+            .map_or(service.as_str(), String::as_str);
+        let how = read(&format!("fixtures/containers/scenarios/{scenario}.sh"));
+        let how = how
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('#')
+            .trim();
+        // By command, `check` first: `ok`, `auth_failed`; prepush: `push_uid_taken`.
+        let mut expected: Vec<(&str, Vec<String>)> = vec![("check", Vec::new())];
+        for row in &fixtures.expected {
+            if !fixtures
+                .services_of_expected(lab, row)
+                .contains(&service.as_str())
+            {
+                continue;
+            }
+            let category = format!("`{}`", row["category"]);
+            let command = row["command"].as_str();
+            match expected.iter_mut().find(|(c, _)| *c == command) {
+                Some((_, categories)) if categories.contains(&category) => {}
+                Some((_, categories)) => categories.push(category),
+                None => expected.push((command, vec![category])),
+            }
+        }
+        let expected: Vec<String> = expected
+            .into_iter()
+            .filter(|(_, categories)| !categories.is_empty())
+            .map(|(command, categories)| match command {
+                "check" => categories.join(", "),
+                other => format!("{other}: {}", categories.join(", ")),
+            })
+            .collect();
+        table.push_str(&format!(
+            "| {service} | {} | {how} | {} |\n",
+            addresses.join(", "),
+            expected.join("; ")
+        ));
+    }
+    table
+}
+
+/// Set PROBER_BLESS=1 to write the generated table into the README instead of failing.
 #[test]
-fn readme_table_lists_every_service_at_its_compose_address() {
-    let lab = Lab::load();
-    let lab_prefix = lab
-        .lab_network()
-        .subnet
-        .rsplit_once('.')
-        .unwrap()
-        .0
-        .to_string();
-    let section = readme_section();
-    let rows = section
-        .lines()
-        .skip_while(|l| !l.starts_with("| fixture | address |"))
-        .skip(2)
-        .take_while(|l| l.starts_with('|'));
-    let mut problems = Vec::new();
-    let mut listed = BTreeSet::new();
-    for row in rows {
-        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        let (service, address) = (cells[1], cells[2]);
-        // `.N` abbreviates an address on the lab network.
-        let address = match address.strip_prefix('.') {
-            Some(n) => format!("{lab_prefix}.{n}"),
-            None => address.to_string(),
-        };
-        listed.insert(service);
-        match lab.services.get(service) {
-            None => problems.push(format!(
-                "README lists {service}, which is no compose service"
-            )),
-            Some(addresses) if !addresses.values().any(|a| a.to_string() == address) => problems
-                .push(format!(
-                    "README gives {service} the address {address}; docker-compose.yml: {:?}",
-                    addresses
-                        .values()
-                        .map(Ipv4Addr::to_string)
-                        .collect::<Vec<_>>()
-                )),
-            Some(_) => {}
-        }
+fn readme_fixture_table_is_generated_from_the_fixtures_files() {
+    let table = fixture_table(&Lab::load(), &Fixtures::load());
+    let readme = read("README.md");
+    let (before, rest) = readme
+        .split_once(FIXTURES_START)
+        .expect("README.md marks its table of fixtures");
+    let (copy, after) = rest
+        .split_once(FIXTURES_END)
+        .expect("README.md marks the end of its table of fixtures");
+    if copy == table {
+        return;
     }
-    for service in lab.services.keys() {
-        if !listed.contains(service.as_str()) {
-            problems.push(format!("README's fixture table has no row for {service}"));
-        }
+    if std::env::var_os("PROBER_BLESS").is_some() {
+        let updated = format!("{before}{FIXTURES_START}{table}{FIXTURES_END}{after}");
+        std::fs::write(repo().join("README.md"), updated).expect("write README.md");
+        return;
     }
-    assert_none(
-        problems,
-        "README's table of fixtures disagrees with docker-compose.yml",
+    panic!(
+        "README.md's table of fixtures differs from what docker-compose.yml, the scenario files' \
+         first lines and fixtures/expected.csv say; run PROBER_BLESS=1 cargo test --test integration \
+         readme_fixture_table to regenerate it.\nExpected:\n{table}"
     );
 }
+
+const FIXTURES_START: &str = "<!-- fixtures: generated -->\n";
+const FIXTURES_END: &str = "<!-- fixtures: end -->";
 
 #[test]
 fn every_service_is_probed_expected_and_checked_by_fidelity() {

@@ -364,6 +364,20 @@ def write_plot(data, s, cpus, svg):
     Path(svg).write_text(plot.line_plot(list(series.items()), options), encoding="utf-8")
 
 
+def hot_paths_section(outdir, notes):
+    """The micro-benchmarks' own table, as divan printed it in this run."""
+    path = Path(outdir, "hot_paths.txt")
+    if not path.exists():
+        return
+    table = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line.startswith(("hot_paths", "├─", "╰─", "Timer precision"))]
+    notes.append("## Hot paths (micro-benchmarks)\n")
+    notes.append("`cargo bench -p prober-engine --bench hot_paths` (engine/benches/hot_paths.rs, divan), in this"
+                 " run: known_hosts with 100,000 entries (load, one check, learning all of them), reading an"
+                 " inventory of 100,000 rows, parsing one inspection's output.\n")
+    notes.append("```\n" + "\n".join(table) + "\n```\n")
+
+
 def write(outdir, out, svg):
     """Writes the report and the plot from OUTDIR's raw results."""
     data = read_json(Path(outdir, "farm.json"))
@@ -386,6 +400,7 @@ def write(outdir, out, svg):
     scale_section(data, s, notes)
     if comparison:
         compare_section(comparison, c, cpus, notes)
+    hot_paths_section(outdir, notes)
     notes.append("## Profiling\n")
     notes.append(f"What perf, heaptrack and strace found about where the prober's CPU and memory go, and what"
                  f" was changed from it, is in {PROFILING}: measured by hand once, not by this run.\n")

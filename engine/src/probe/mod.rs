@@ -9,7 +9,7 @@ pub mod banner;
 mod check;
 mod connect;
 mod deadline;
-mod exec;
+pub mod exec;
 pub mod inspect;
 mod jump;
 pub mod koko;
