@@ -239,12 +239,11 @@ pub struct FarmArgs {
     /// and every asset's expected category (.expected.csv) are written beside it.
     #[arg(long, value_name = "INVENTORY")]
     pub out: PathBuf,
-    /// Share of each behaviour: ok, auth_failed, reset, closed, silent, not_ssh, ssh1,
-    /// python_missing, sudo_password, not_privileged.
     #[arg(
         long,
         value_name = "BEHAVIOUR=WEIGHT,...",
-        default_value = "ok=90,auth_failed=3,reset=2,silent=2,not_ssh=1,python_missing=2"
+        default_value = "ok=90,auth_failed=3,reset=2,silent=2,not_ssh=1,python_missing=2",
+        help = mix_help()
     )]
     pub mix: fixtures::farm::Mix,
     /// Which address gets which behaviour.
@@ -253,6 +252,12 @@ pub struct FarmArgs {
     /// The port every asset listens on (0: any free port; the inventory says which).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+}
+
+/// `--mix`'s help names the farm's behaviours from their table.
+fn mix_help() -> String {
+    let ids: Vec<&str> = fixtures::farm::mix::ALL.iter().map(|b| b.id).collect();
+    format!("Share of each behaviour: {}", ids.join(", "))
 }
 
 impl ProbeArgs {
