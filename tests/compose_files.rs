@@ -524,6 +524,7 @@ fn scripts_scenarios_and_readme_write_only_compose_addresses() {
     };
     let mut files = vec![
         "scripts/lib-fixtures.sh".to_string(),
+        "scripts/bench/compare.py".to_string(),
         "fixtures/inventory.csv".to_string(),
         "fixtures/gateway-inventory.csv".to_string(),
         "fixtures/expected.csv".to_string(),

@@ -269,60 +269,8 @@ pub fn judge(report: &Report, obs: &mut Observations) -> Result<String, Failure>
     let sudo = sudo_of(report);
     obs.sudo = Some(sudo);
     let user = report.user.clone().unwrap_or_else(|| format!("uid {uid}"));
-    let sudo_said = report
-        .sudo_out
-        .iter()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| printable(l.as_bytes()));
-    let quoted = || {
-        sudo_said
-            .clone()
-            .map(|s| format!(": {s}"))
-            .unwrap_or_default()
-    };
-    match sudo {
-        Sudo::Root | Sudo::NoPassword => {}
-        Sudo::PasswordRequired => {
-            return Err(Failure::at_home(
-                Category::SudoPasswordRequired,
-                format!("{user} (uid {uid}) needs a password for sudo{}", quoted()),
-            ));
-        }
-        Sudo::RequireTty => {
-            return Err(Failure::at_home(
-                Category::SudoRequiretty,
-                format!(
-                    "sudo refuses to run without a terminal for {user}{}",
-                    quoted()
-                ),
-            ));
-        }
-        Sudo::Absent => {
-            return Err(Failure::at_home(
-                Category::AdminNotPrivileged,
-                format!("{user} (uid {uid}) is not root and sudo is not installed"),
-            ));
-        }
-        Sudo::NotRoot => {
-            return Err(Failure::at_home(
-                Category::AdminNotPrivileged,
-                format!("sudo for {user} does not run commands as root{}", quoted()),
-            ));
-        }
-        Sudo::Denied => {
-            let groups = if report.groups.is_empty() {
-                "none".into()
-            } else {
-                report.groups.join(",")
-            };
-            return Err(Failure::at_home(
-                Category::AdminNotPrivileged,
-                format!(
-                    "{user} (uid {uid}, groups {groups}) is not root and may not sudo{}",
-                    quoted()
-                ),
-            ));
-        }
+    if let Some((category, message)) = not_root_equivalent(report, sudo, &user, uid) {
+        return Err(Failure::at_home(category, message));
     }
     let Some(python) = &report.python else {
         return Err(Failure::at_home(
@@ -344,6 +292,50 @@ pub fn judge(report: &Report, obs: &mut Observations) -> Result<String, Failure>
     Ok(format!(
         "root-equivalent {how}; python {python}; temp dir {tmp}"
     ))
+}
+
+/// Why sudo does not make the admin root, with sudo's own words; `None` when it does.
+fn not_root_equivalent(
+    report: &Report,
+    sudo: Sudo,
+    user: &str,
+    uid: u32,
+) -> Option<(Category, String)> {
+    let said = report
+        .sudo_out
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", printable(l.as_bytes())))
+        .unwrap_or_default();
+    Some(match sudo {
+        Sudo::Root | Sudo::NoPassword => return None,
+        Sudo::PasswordRequired => (
+            Category::SudoPasswordRequired,
+            format!("{user} (uid {uid}) needs a password for sudo{said}"),
+        ),
+        Sudo::RequireTty => (
+            Category::SudoRequiretty,
+            format!("sudo refuses to run without a terminal for {user}{said}"),
+        ),
+        Sudo::Absent => (
+            Category::AdminNotPrivileged,
+            format!("{user} (uid {uid}) is not root and sudo is not installed"),
+        ),
+        Sudo::NotRoot => (
+            Category::AdminNotPrivileged,
+            format!("sudo for {user} does not run commands as root{said}"),
+        ),
+        Sudo::Denied => {
+            let groups = match report.groups.is_empty() {
+                true => "none".to_string(),
+                false => report.groups.join(","),
+            };
+            (
+                Category::AdminNotPrivileged,
+                format!("{user} (uid {uid}, groups {groups}) is not root and may not sudo{said}"),
+            )
+        }
+    })
 }
 
 #[cfg(test)]

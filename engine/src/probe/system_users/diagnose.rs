@@ -222,6 +222,9 @@ pub struct Context<'a> {
     pub client_addr: Option<IpAddr>,
 }
 
+/// What keeps a user from working: its category and why.
+type Cause = (Category, String);
+
 /// The verdict for one user: the first cause found, in the order a login meets them.
 pub fn judge(
     ctx: &Context<'_>,
@@ -229,107 +232,117 @@ pub fn judge(
     f: &UserFindings,
     d: &Diagnosis,
 ) -> Result<String, Failure> {
-    let fail = |category: Category, message: String| Err(Failure::at_home(category, message));
     let user = ctx.credential.username.as_str();
-    let expect = &ctx.credential.expect;
-    let by_password = ctx.credential.password_only();
-    if f.exists == Some(false) {
-        return fail(
-            Category::SystemUserMissing,
-            format!("{user} does not exist on the asset (getent passwd finds nothing)"),
-        );
-    }
-    if f.exists.is_none() {
-        return fail(
-            Category::AuthFailed,
-            format!("{user}: the diagnosis reported nothing for this user"),
-        );
-    }
-    if let (Some(want), Some(have)) = (expect.uid, f.uid)
-        && want != have
-    {
-        return fail(
-            Category::SystemUserUidMismatch,
-            format!("{user} has uid {have} on the asset; the system user's uid is {want}"),
-        );
-    }
+    let sudo = ctx.credential.expect.sudo.as_deref();
     let logged_in = matches!(login, Login::Works { .. });
-    if !logged_in && let Some(problem) = shell_problem(f) {
-        return fail(
-            Category::SystemUserShellInvalid,
-            format!("{user}: {problem}"),
-        );
-    }
-    if !logged_in {
-        let filters = Filters::from_sshd_t(f.sshd.iter().map(String::as_str));
-        let addr = ctx.client_addr.map(|a| a.to_string()).unwrap_or_default();
-        if let Some(refusal) = filters.refusal(user, &f.groups, &addr, ctx.client_addr) {
-            return fail(
-                Category::SystemUserDeniedBySshd,
-                format!("sshd refuses {user} from {addr}: {refusal}"),
-            );
-        }
-        if let Some(problem) = expiry_problem(f, d, by_password) {
-            return fail(Category::SystemUserExpired, format!("{user}: {problem}"));
-        }
-        let use_pam = sshd_setting(f, "usepam").is_none_or(|v| v == "yes");
-        let locked = f.shadow.as_ref().is_some_and(|s| s.status == "locked");
-        if locked && (by_password || !use_pam) {
-            return fail(
-                Category::SystemUserLocked,
-                format!("{user} is locked (its shadow password starts with '!')"),
-            );
-        }
-        if !by_password {
-            let strict = sshd_setting(f, "strictmodes").is_none_or(|v| v == "yes");
-            if let Some(problem) = home_problem(user, f, strict) {
-                return fail(Category::SystemUserHomePermissions, problem);
-            }
-            let file = f
-                .stats
-                .last()
-                .map_or("authorized_keys", |s| s.path.as_str());
-            let unregistered = match f.key.as_deref() {
-                Some("absent") => Some(format!("{user}: the key is not in {file}")),
-                Some("nofile") => Some(format!("{user}: {file} does not exist or cannot be read")),
-                _ => None,
-            };
-            if let Some(problem) = unregistered {
-                return fail(Category::SystemUserKeyNotRegistered, problem);
-            }
-        } else if matches!(login, Login::Refused(_)) {
-            return fail(
-                Category::SystemUserPasswordWrong,
-                format!(
-                    "{user} exists and is usable (not locked or expired, allowed by sshd) but its password is not accepted"
-                ),
-            );
-        }
-    }
-    if let Some(problem) = sudo_problem(user, expect.sudo.as_deref(), f, d) {
-        return fail(Category::SystemUserSudoMissing, problem);
+    let cause = account_cause(ctx, f)
+        .or_else(|| {
+            (!logged_in)
+                .then(|| login_cause(ctx, login, f, d))
+                .flatten()
+        })
+        .or_else(|| sudo_problem(user, sudo, f, d).map(|p| (Category::SystemUserSudoMissing, p)));
+    if let Some((category, message)) = cause {
+        return Err(Failure::at_home(category, message));
     }
     match login {
         Login::Works { uid, how } => Ok(format!(
             "{user} logged in with {how}{}{}",
             uid_note(*uid),
-            sudo_note(expect.sudo.as_deref())
+            sudo_note(sudo)
         )),
         Login::NotTried => Ok(format!(
             "{user}: only its public key is known, so no login was tried; account, shell, sshd policy, key and permissions are right{}",
-            sudo_note(expect.sudo.as_deref())
+            sudo_note(sudo)
         )),
-        Login::ShellRefused(text) => fail(
+        Login::ShellRefused(text) => Err(Failure::at_home(
             Category::SystemUserShellInvalid,
             format!("{user}: the shell ran nothing: {text}"),
-        ),
-        Login::Refused(why) => fail(
+        )),
+        Login::Refused(why) => Err(Failure::at_home(
             Category::AuthFailed,
             format!(
                 "{user}: {why}; no cause found on the asset (account, shell, sshd policy, key and permissions look right)"
             ),
-        ),
+        )),
     }
+}
+
+/// The account itself: missing, not reported on, or pushed with another uid.
+fn account_cause(ctx: &Context<'_>, f: &UserFindings) -> Option<Cause> {
+    let user = ctx.credential.username.as_str();
+    match (f.exists, ctx.credential.expect.uid, f.uid) {
+        (Some(false), _, _) => Some((
+            Category::SystemUserMissing,
+            format!("{user} does not exist on the asset (getent passwd finds nothing)"),
+        )),
+        (None, _, _) => Some((
+            Category::AuthFailed,
+            format!("{user}: the diagnosis reported nothing for this user"),
+        )),
+        (Some(true), Some(want), Some(have)) if want != have => Some((
+            Category::SystemUserUidMismatch,
+            format!("{user} has uid {have} on the asset; the system user's uid is {want}"),
+        )),
+        _ => None,
+    }
+}
+
+/// Why a login that did not work failed, in the order sshd meets the causes: the shell,
+/// sshd's filters, expiry, the lock, then the key (home permissions, authorized_keys) or
+/// the password.
+fn login_cause(ctx: &Context<'_>, login: &Login, f: &UserFindings, d: &Diagnosis) -> Option<Cause> {
+    let user = ctx.credential.username.as_str();
+    let by_password = ctx.credential.password_only();
+    if let Some(problem) = shell_problem(f) {
+        return Some((
+            Category::SystemUserShellInvalid,
+            format!("{user}: {problem}"),
+        ));
+    }
+    let filters = Filters::from_sshd_t(f.sshd.iter().map(String::as_str));
+    let addr = ctx.client_addr.map(|a| a.to_string()).unwrap_or_default();
+    if let Some(refusal) = filters.refusal(user, &f.groups, &addr, ctx.client_addr) {
+        return Some((
+            Category::SystemUserDeniedBySshd,
+            format!("sshd refuses {user} from {addr}: {refusal}"),
+        ));
+    }
+    if let Some(problem) = expiry_problem(f, d, by_password) {
+        return Some((Category::SystemUserExpired, format!("{user}: {problem}")));
+    }
+    let use_pam = sshd_setting(f, "usepam").is_none_or(|v| v == "yes");
+    let locked = f.shadow.as_ref().is_some_and(|s| s.status == "locked");
+    if locked && (by_password || !use_pam) {
+        return Some((
+            Category::SystemUserLocked,
+            format!("{user} is locked (its shadow password starts with '!')"),
+        ));
+    }
+    if by_password {
+        return matches!(login, Login::Refused(_)).then(|| {
+            (
+                Category::SystemUserPasswordWrong,
+                format!(
+                    "{user} exists and is usable (not locked or expired, allowed by sshd) but its password is not accepted"
+                ),
+            )
+        });
+    }
+    let strict = sshd_setting(f, "strictmodes").is_none_or(|v| v == "yes");
+    if let Some(problem) = home_problem(user, f, strict) {
+        return Some((Category::SystemUserHomePermissions, problem));
+    }
+    let file = f
+        .stats
+        .last()
+        .map_or("authorized_keys", |s| s.path.as_str());
+    let unregistered = match f.key.as_deref() {
+        Some("absent") => format!("{user}: the key is not in {file}"),
+        Some("nofile") => format!("{user}: {file} does not exist or cannot be read"),
+        _ => return None,
+    };
+    Some((Category::SystemUserKeyNotRegistered, unregistered))
 }
 
 pub(super) fn uid_note(uid: Option<u32>) -> String {
