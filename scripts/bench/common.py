@@ -73,15 +73,20 @@ def binary_version(path):
     return f"{output([str(path), '--version'])} (sha256 {digest})"
 
 
-def _cpu_model():
+def _field(path, prefix, separator):
+    """The value of the first line of `path` that starts with `prefix`, or None."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if line.startswith(prefix):
+                    return line.split(separator, 1)[1].strip().strip('"')
     except OSError:
         pass
-    return "unknown"
+    return None
+
+
+def _cpu_model():
+    return _field("/proc/cpuinfo", "model name", ":") or "unknown"
 
 
 def _memory():
@@ -91,14 +96,7 @@ def _memory():
 
 
 def _os_name():
-    try:
-        with open("/etc/os-release", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("PRETTY_NAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return platform.system()
+    return _field("/etc/os-release", "PRETTY_NAME=", "=") or platform.system()
 
 
 def loadavg():
