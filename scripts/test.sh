@@ -14,8 +14,9 @@ die() { log "ERROR: $*"; exit 1; }
 
 # install PACKAGE...: from Debian's packages, without starting any service they bring.
 install() {
-  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 ||
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     die "$* missing and cannot be installed here (needs root and apt-get)"
+  fi
   log "installing $*"
   # policy-rc.d keeps a package (openssh-server) from starting its service on this machine.
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
