@@ -12,8 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf '[test] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# install PACKAGE...: from Debian's packages, without starting any service they bring.
-install() {
+# apt_install PACKAGE...: from Debian's packages, without starting any service they bring.
+apt_install() {
   if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     die "$* missing and cannot be installed here (needs root and apt-get)"
   fi
@@ -31,7 +31,7 @@ install() {
 missing=()
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
-((${#missing[@]} == 0)) || install "${missing[@]}"
+((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -48,7 +48,7 @@ cargo test --workspace --locked
 
 # The README's first command is the product's front door: run it as written.
 quickstart="$(awk '/^## Quickstart/ { on = 1 } on && /^cargo run/ { print; exit }' README.md)"
-quickstart="${quickstart%%#*}"
+quickstart="${quickstart%%[[:space:]]#*}"
 [[ -n "$quickstart" ]] || die "README.md's Quickstart has no cargo run command"
 log "README quickstart: $quickstart"
 bash -c "$quickstart" || die "the README's quickstart command failed: $quickstart"

@@ -3,10 +3,10 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-
-use anyhow::anyhow;
 use std::sync::Arc;
 use std::time::Instant;
+
+use anyhow::anyhow;
 
 use crate::cli::{
     CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,

@@ -50,7 +50,7 @@ pub fn message(error: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in error.chain() {
         let said = cause.to_string();
-        if text.contains(&said) {
+        if text.ends_with(&said) {
             continue;
         }
         if !text.is_empty() {
@@ -75,5 +75,8 @@ mod tests {
         );
         let error = anyhow::anyhow!("root cause").context("while reading");
         assert_eq!(message(&error), "while reading: root cause");
+        // A short cause said somewhere inside the message is still said.
+        let error = anyhow::anyhow!("denied").context("denied users: cannot read x");
+        assert_eq!(message(&error), "denied users: cannot read x: denied");
     }
 }

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use crate::cli::FarmArgs;
+use crate::commands::OutputError;
 use crate::exit::Outcome;
 use fixtures::farm::{Farm, FarmSpec, address};
 
@@ -37,8 +38,9 @@ pub async fn run(args: FarmArgs) -> anyhow::Result<Outcome> {
         files.inventory.display(),
         files.credentials.display(),
         files.expected.display(),
-    )?;
-    stdout.flush()?;
+    )
+    .and_then(|()| stdout.flush())
+    .map_err(OutputError::stdout)?;
     drop(stdout);
     stopped().await?;
     eprintln!(

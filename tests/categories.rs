@@ -31,7 +31,30 @@ async fn ok_as_root_reports_everything_it_learned() {
     assert_eq!(r["category"], "ok", "{r:#}");
     // Exactly these keys, in this order, on the wire (serde_json's map sorts them, so
     // look at the raw line).
-    let order = Record::FIELDS;
+    // The interface, written out: consumers rely on exactly these keys in this order.
+    let order = [
+        "name",
+        "system_user",
+        "host",
+        "port",
+        "ip",
+        "category",
+        "stage",
+        "message",
+        "hint",
+        "banner",
+        "kex",
+        "cipher",
+        "host_key_alg",
+        "host_key_fingerprint",
+        "auth_methods",
+        "uid",
+        "sudo",
+        "python",
+        "facts",
+        "duration_ms",
+    ];
+    assert_eq!(order, Record::FIELDS);
     assert_eq!(r.as_object().unwrap().len(), order.len(), "{r:#}");
     let line = run
         .stdout

@@ -259,6 +259,19 @@ async fn explain_prints_meaning_and_hints() {
     assert!(zh.stdout.contains("安装 python3"), "{}", zh.stdout);
     let list = prober(["explain", "--list"]).await;
     assert!(list.stdout.lines().count() >= 30);
+    let md = prober(["explain", "--list", "--format", "md"]).await;
+    assert_eq!(md.status, 0, "{}", md.stderr);
+    assert!(
+        md.stdout
+            .starts_with("| category | stage | meaning |\n|---|---|---|\n")
+    );
+    assert!(
+        md.stdout.contains("| `sudo_requiretty` | inspect | "),
+        "{}",
+        md.stdout
+    );
+    let without_list = prober(["explain", "ok", "--format", "md"]).await;
+    assert_eq!(without_list.status, 2, "--format goes with --list");
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ const UNUSED: &[(&str, &str)] = &[
 ];
 
 /// The results `prober gateway` gives on the gateway itself, beside the inventory's rows.
-pub const GATEWAY_RESULTS: [&str; 2] = ["gateway", "web terminal"];
+pub use prober_engine::probe::KOKO_RESULTS as GATEWAY_RESULTS;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -624,30 +624,30 @@ fn fixture_table(lab: &Lab, fixtures: &Fixtures) -> String {
             .unwrap_or("")
             .trim_start_matches('#')
             .trim();
-        // By command, `check` first: `ok`, `auth_failed`; prepush: `push_uid_taken`.
-        let mut expected: Vec<(&str, Vec<String>)> = vec![("check", Vec::new())];
+        // By how the prober runs, a plain check first: `ok`, `auth_failed`; with
+        // `--compat legacy`: `ok`; prepush: `push_uid_taken`.
+        let mut expected: Vec<(String, Vec<String>)> = vec![(String::new(), Vec::new())];
         for row in &fixtures.expected {
-            if !fixtures
-                .services_of_expected(lab, row)
-                .contains(&service.as_str())
-            {
+            let services = fixtures.services_of_expected(lab, row);
+            if !services.contains(&service.as_str()) {
                 continue;
             }
             let category = format!("`{}`", row["category"]);
-            let command = row["command"].as_str();
-            match expected.iter_mut().find(|(c, _)| *c == command) {
+            let how = match (row["command"].as_str(), row["options"].as_str()) {
+                ("check", "") => String::new(),
+                ("check", options) => format!("with `{options}`: "),
+                (command, _) => format!("{command}: "),
+            };
+            match expected.iter_mut().find(|(h, _)| *h == how) {
                 Some((_, categories)) if categories.contains(&category) => {}
                 Some((_, categories)) => categories.push(category),
-                None => expected.push((command, vec![category])),
+                None => expected.push((how, vec![category])),
             }
         }
         let expected: Vec<String> = expected
             .into_iter()
             .filter(|(_, categories)| !categories.is_empty())
-            .map(|(command, categories)| match command {
-                "check" => categories.join(", "),
-                other => format!("{other}: {}", categories.join(", ")),
-            })
+            .map(|(how, categories)| format!("{how}{}", categories.join(", ")))
             .collect();
         table.push_str(&format!(
             "| {service} | {} | {how} | {} |\n",

@@ -69,6 +69,15 @@ async fn the_gateway_its_web_terminal_and_every_asset_through_it() {
         "{}",
         run.stdout
     );
+    let nobody = run.record("nobody");
+    assert_eq!(nobody["category"], "skipped", "{nobody:#}");
+    assert!(
+        nobody["message"]
+            .as_str()
+            .unwrap()
+            .contains("no system_users to log in as"),
+        "{nobody:#}"
+    );
     assert_eq!(run.status, 1);
     assert_eq!(lab.koko.failures("alice"), 0);
 }

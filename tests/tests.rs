@@ -10,4 +10,5 @@ mod compose_files;
 mod farm;
 mod koko;
 mod koko_fixture;
+mod readme;
 mod real_sshd;

@@ -128,6 +128,10 @@ impl Run {
                 return Plan::Report(Box::new(record));
             }
         };
+        if matches!(self.mode, Mode::Koko(_)) && system_users.is_empty() {
+            let reason = "no system_users to log in as through the gateway";
+            return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
+        }
         let jump_host = match &asset.jump_host {
             None => None,
             Some(name) => match self.credentials.jump_host(name) {

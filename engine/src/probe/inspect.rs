@@ -326,9 +326,10 @@ fn not_root_equivalent(
             format!("sudo for {user} does not run commands as root{said}"),
         ),
         Sudo::Denied => {
-            let groups = match report.groups.is_empty() {
-                true => "none".to_string(),
-                false => report.groups.join(","),
+            let groups = if report.groups.is_empty() {
+                "none".to_string()
+            } else {
+                report.groups.join(",")
             };
             (
                 Category::AdminNotPrivileged,

@@ -234,9 +234,10 @@ impl Prober {
     }
 }
 
-/// The jump host's own failure, as the assets behind it see it: refused at the auth
-/// stage (whatever the reason, the credential file's or the server's) is the jump host
-/// refusing the gateway's login; anything earlier is the jump host out of reach.
+/// The jump host's own failure, as the assets behind it see it: a verdict of the auth
+/// stage (the server's refusal, or the credential file's problem) is the jump host
+/// refusing the gateway's login; anything else (earlier stages, a timeout) is the jump
+/// host out of reach.
 fn jump_failure(jump: &JumpHost, failure: Failure) -> Failure {
     let category = if failure.category.stage() == Some(Stage::Auth) {
         Category::JumpAuthFailed

@@ -37,7 +37,7 @@ pub use deadline::human as human_duration;
 pub use jump::DEFAULT_CHANNELS as DEFAULT_JUMP_CHANNELS;
 use jump::Jumps;
 pub use koko::KokoTarget;
-pub use mode::{Mode, Preflight};
+pub use mode::{KOKO_RESULTS, Mode, Preflight};
 pub use outcome::{AssetProbe, Facts, Failure, Observations, Probed, SystemUserProbed};
 pub use prepush::PushTarget;
 pub use resolve::Resolver;

@@ -17,6 +17,9 @@ pub enum Mode {
     Koko(Arc<KokoTarget>),
 }
 
+/// The names of `prober gateway`'s results about koko itself and its web terminal.
+pub const KOKO_RESULTS: [&str; 2] = ["gateway", "web terminal"];
+
 /// A result about something other than an inventory row, checked before the assets.
 #[derive(Debug)]
 pub struct Preflight {
@@ -33,14 +36,14 @@ impl Prober {
             return Vec::new();
         };
         let mut done = vec![Preflight {
-            name: "gateway",
+            name: KOKO_RESULTS[0],
             host: koko.host.clone(),
             port: koko.port,
             probed: self.koko(koko).await,
         }];
         if let Some(port) = koko.ws_port {
             done.push(Preflight {
-                name: "web terminal",
+                name: KOKO_RESULTS[1],
                 host: koko.host.clone(),
                 port,
                 probed: self.web_terminal(&koko.host, port).await,

@@ -227,24 +227,6 @@ impl Record {
 mod tests {
     use super::*;
 
-    /// The README states the fields operators may rely on; the declaration must match it.
-    #[test]
-    fn the_readme_lists_exactly_the_declared_fields_in_order() {
-        let readme = include_str!("../../../README.md");
-        let start = readme
-            .find("Each record has exactly these fields")
-            .expect("the README lists the record's fields");
-        let listed: Vec<&str> = readme[start..]
-            .split_once(": `")
-            .and_then(|(_, rest)| rest.split_once("`."))
-            .expect("a `…` list after the sentence")
-            .0
-            .split(',')
-            .map(|f| f.trim().trim_matches('`'))
-            .collect();
-        assert_eq!(listed, Record::FIELDS);
-    }
-
     #[test]
     fn texts_follow_the_declaration() {
         let record = Record::bare(

@@ -235,12 +235,11 @@ pub fn judge(
     let user = ctx.credential.username.as_str();
     let sudo = ctx.credential.expect.sudo.as_deref();
     let logged_in = matches!(login, Login::Works { .. });
-    let cause = account_cause(ctx, f)
-        .or_else(|| {
-            (!logged_in)
-                .then(|| login_cause(ctx, login, f, d))
-                .flatten()
-        })
+    let mut cause = account_cause(ctx, f);
+    if cause.is_none() && !logged_in {
+        cause = login_cause(ctx, login, f, d);
+    }
+    let cause = cause
         .or_else(|| sudo_problem(user, sudo, f, d).map(|p| (Category::SystemUserSudoMissing, p)));
     if let Some((category, message)) = cause {
         return Err(Failure::at_home(category, message));
