@@ -7,11 +7,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::anyhow;
-
-use crate::cli::{
-    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
-};
-use crate::exit::Outcome;
 use prober_engine::credentials::{CredentialSpec, Credentials};
 use prober_engine::inventory;
 use prober_engine::inventory::InventoryReader;
@@ -22,6 +17,11 @@ use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget};
 use prober_engine::report::{self, Summary, progress::Progress};
 use prober_engine::run::Run;
 use prober_engine::text;
+
+use crate::cli::{
+    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
+};
+use crate::exit::Outcome;
 
 /// Results could not be written: the run stops. Kept apart from other errors because a
 /// closed stdout is how `prober … | head` says it has seen enough.

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::cli::{Cli, Command, DemoArgs};
-use crate::commands;
-use crate::exit::Outcome;
 use clap::Parser;
 use fixtures::lab::{Lab, scenarios};
 use prober_engine::Category;
+
+use crate::cli::{Cli, Command, DemoArgs};
+use crate::commands;
+use crate::exit::Outcome;
 
 /// Succeeds when every fake asset got the category of the failure mode it reproduces.
 pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
@@ -33,10 +34,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     for (_, category) in lab.expected() {
         *expected.entry(category).or_default() += 1;
     }
-    let got = &summary.counts;
-    if *got != expected {
+    if summary.counts != expected {
+        let counts = |counts: &BTreeMap<Category, usize>| {
+            let counts: Vec<String> = counts.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            counts.join(", ")
+        };
         eprintln!(
-            "prober demo: results differ from the fixtures' failure modes: expected {expected:?}, got {got:?}"
+            "prober demo: results differ from the fixtures' failure modes: expected {}; got {}",
+            counts(&expected),
+            counts(&summary.counts)
         );
         return Ok(Outcome::SomeFailed);
     }

@@ -3,10 +3,11 @@
 
 use std::io::Write;
 
+use fixtures::farm::{Farm, FarmSpec, address};
+
 use crate::cli::FarmArgs;
 use crate::commands::OutputError;
 use crate::exit::Outcome;
-use fixtures::farm::{Farm, FarmSpec, address};
 
 pub async fn run(args: FarmArgs) -> anyhow::Result<Outcome> {
     let assets = args.assets as usize;

@@ -7,17 +7,20 @@
 
 use std::collections::BTreeMap;
 
-use crate::compose_files::{GATEWAY_RESULTS, Lab, read_csv, repo};
+use crate::compose_files::{Fixtures, GATEWAY_RESULTS, Lab, repo};
 use crate::util::{args, prober};
 
 #[tokio::test]
 #[ignore = "needs the docker compose fixtures: run scripts/compose-test.sh"]
 async fn every_fixture_gets_its_expected_category() {
     let lab = Lab::load();
+    let Fixtures {
+        inventory,
+        through_gateway,
+        expected,
+        ..
+    } = Fixtures::load();
     let fixtures = repo().join("fixtures");
-    let inventory = read_csv(&fixtures.join("inventory.csv"));
-    let through_gateway = read_csv(&fixtures.join("gateway-inventory.csv"));
-    let expected = read_csv(&fixtures.join("expected.csv"));
 
     // One run per command and set of options, over the rows that use them.
     let mut runs: BTreeMap<(String, String), Vec<&BTreeMap<String, String>>> = BTreeMap::new();

@@ -40,7 +40,7 @@ fn read(path: &str) -> String {
 }
 
 /// Rows of a small CSV file (no quoting; `#` comment lines) as maps from header to value.
-pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text
         .lines()
@@ -267,10 +267,10 @@ enum Reach {
 
 // ---- the files that spell addresses out ------------------------------------------------------
 
-struct Fixtures {
-    inventory: Vec<BTreeMap<String, String>>,
-    through_gateway: Vec<BTreeMap<String, String>>,
-    expected: Vec<BTreeMap<String, String>>,
+pub struct Fixtures {
+    pub inventory: Vec<BTreeMap<String, String>>,
+    pub through_gateway: Vec<BTreeMap<String, String>>,
+    pub expected: Vec<BTreeMap<String, String>>,
     /// Jump host name → its address (credentials.toml's `[gateways.*] host`).
     jump_hosts: BTreeMap<String, String>,
     /// koko's asset name → its address (fixtures/koko/registry.toml).
@@ -278,7 +278,7 @@ struct Fixtures {
 }
 
 impl Fixtures {
-    fn load() -> Fixtures {
+    pub fn load() -> Fixtures {
         let host_of = |table: &toml::Table, section: &str, key: &str| -> BTreeMap<String, String> {
             let Some(entries) = table.get(section).and_then(|s| s.as_table()) else {
                 return BTreeMap::new();

@@ -1,6 +1,6 @@
 //! The runner: streams inventory rows into at most `concurrency` probes in flight and
-//! yields records as each finishes, whatever the mode. Bounded channels everywhere, so memory does
-//! not grow with the size of the inventory.
+//! yields records as each finishes, whatever the mode. Bounded channels everywhere, so
+//! memory does not grow with the size of the inventory.
 
 use std::path::Path;
 use std::sync::Arc;

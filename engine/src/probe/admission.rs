@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::address::authority;
-use crate::sync;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+use crate::address::authority;
+use crate::sync;
 
 pub struct Admission {
     pacer: Option<Pacer>,

@@ -21,6 +21,7 @@ use crate::address::authority;
 use crate::category::{Category, Stage};
 use crate::credentials::JumpHost;
 use crate::sync;
+
 /// Direct-tcpip channels one jump connection carries at once, unless told otherwise.
 pub const DEFAULT_CHANNELS: usize = 16;
 
