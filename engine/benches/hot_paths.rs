@@ -103,7 +103,7 @@ fn inventory_read_100k_rows(bencher: Bencher) {
     let csv = inventory_csv(ENTRIES);
     bencher.bench(|| {
         let source = Box::new(Cursor::new(csv.clone()));
-        InventoryReader::from_reader(Path::new("inventory.csv"), source)
+        InventoryReader::from_reader(Path::new("inventory.csv"), source, &Default::default())
             .expect("opens")
             .count()
     });

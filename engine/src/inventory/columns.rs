@@ -125,6 +125,14 @@ impl ColumnMap {
         map
     }
 
+    /// The field a column fills, if any.
+    pub fn field_at(&self, index: usize) -> Option<Field> {
+        self.columns
+            .iter()
+            .find(|(_, i)| *i == index)
+            .map(|(f, _)| *f)
+    }
+
     pub fn index(&self, field: Field) -> Option<usize> {
         self.columns
             .iter()

@@ -2,11 +2,25 @@
 
 use std::net::IpAddr;
 
+/// The longest excerpt of a cell that a message or an invalid row copies, in characters.
+pub const EXCERPT: usize = 100;
+
+/// A cell as messages quote it: at most [`EXCERPT`] characters, `…` when cut. A bad cell
+/// can be as long as a row; what it says is clear from its start.
+pub fn excerpt(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(EXCERPT).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 pub fn port(value: &str) -> Result<u16, String> {
     match value.trim().parse::<u32>() {
         Ok(p) if (1..=65535).contains(&p) => Ok(p as u16),
         Ok(p) => Err(format!("port {p} is out of range 1-65535")),
-        Err(_) => Err(format!("port {:?} is not a number", value.trim())),
+        Err(_) => Err(format!("port {:?} is not a number", excerpt(value.trim()))),
     }
 }
 
@@ -15,7 +29,10 @@ pub fn active(value: &str) -> Result<bool, String> {
     match value.trim().to_lowercase().as_str() {
         "" | "true" | "yes" | "y" | "1" | "on" | "是" | "激活" => Ok(true),
         "false" | "no" | "n" | "0" | "off" | "否" | "未激活" => Ok(false),
-        other => Err(format!("{other:?} is not a boolean (true/false)")),
+        other => Err(format!(
+            "{:?} is not a boolean (true/false)",
+            excerpt(other)
+        )),
     }
 }
 
@@ -53,7 +70,7 @@ pub fn ssh_protocol(value: &str) -> Result<SshProtocol, String> {
             };
         }
     }
-    Ok(SshProtocol::Absent(entries.join(" ")))
+    Ok(SshProtocol::Absent(excerpt(&entries.join(" "))))
 }
 
 /// JumpServer 3.x exports related objects as `name(uuid)`; we want the name.
@@ -111,7 +128,8 @@ pub fn host(value: &str) -> Result<String, String> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
             return Err(format!(
-                "{value:?} is neither an IP address nor a valid host name"
+                "{:?} is neither an IP address nor a valid host name",
+                excerpt(value)
             ));
         }
     }
@@ -124,11 +142,11 @@ pub fn host_and_port(value: &str) -> Result<(String, Option<u16>), String> {
     if let Some(rest) = value.strip_prefix('[') {
         let (addr, after) = rest
             .split_once(']')
-            .ok_or_else(|| format!("{value:?}: missing ']'"))?;
+            .ok_or_else(|| format!("{:?}: missing ']'", excerpt(value)))?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(port(p)?),
             None if after.is_empty() => None,
-            None => return Err(format!("{value:?}: unexpected text after ']'")),
+            None => return Err(format!("{:?}: unexpected text after ']'", excerpt(value))),
         };
         return Ok((host(addr)?, port));
     }
@@ -199,6 +217,21 @@ mod tests {
         assert_eq!(host_and_port("fe80::1").unwrap(), ("fe80::1".into(), None));
         assert_eq!(host_and_port("db").unwrap(), ("db".into(), None));
         assert!(host_and_port("db:99999").is_err());
+    }
+
+    #[test]
+    fn messages_quote_an_excerpt_of_a_long_cell() {
+        let long = "x".repeat(10_000);
+        for message in [
+            port(&long).unwrap_err(),
+            active(&long).unwrap_err(),
+            host(&format!("{long}!")).unwrap_err(),
+            host_and_port(&format!("[{long}")).unwrap_err(),
+        ] {
+            assert!(message.len() < 2 * EXCERPT, "{message}");
+        }
+        assert_eq!(excerpt("短い"), "短い");
+        assert_eq!(excerpt(&"é".repeat(101)), format!("{}…", "é".repeat(100)));
     }
 
     #[test]

@@ -1,17 +1,25 @@
 //! Streaming inventory reader: a CSV (ours or a JumpServer export) or a plain list of
-//! `host[:port]` lines. Rows come out one at a time, so memory does not grow with the
-//! file; a bad row becomes an [`Entry::Invalid`] and reading goes on.
+//! `host[:port]` lines, in UTF-8, UTF-16 or GB18030/GBK. Rows come out one at a time, each
+//! at most [`MAX_ROW`] bytes, so memory does not grow with the file or with its longest
+//! line; a bad row becomes an [`Entry::Invalid`] and reading goes on.
 
 mod columns;
+mod decode;
 pub mod fields;
+mod header;
+mod split;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use columns::ColumnMap;
 pub use columns::Field;
+pub use decode::Encoding;
 use fields::SshProtocol;
+use header::Refusal;
+pub use split::MAX_ROW;
+use split::{Row, Splitter, Style};
 
 /// One asset to probe, as the inventory describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +38,8 @@ pub struct Asset {
     pub skip: Option<String>,
 }
 
-/// A row that cannot be probed, with the line and field to fix.
+/// A row that cannot be probed, with the line and field to fix. Its texts are excerpts
+/// ([`fields::excerpt`]): a bad cell may be as long as a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidRow {
     pub line: u64,
@@ -58,6 +67,17 @@ pub enum Entry {
     Invalid(InvalidRow),
 }
 
+/// How to read an inventory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    pub encoding: Encoding,
+    /// An inventory without a single row is fine (else [`InventoryError::Empty`]).
+    pub allow_empty: bool,
+}
+
+/// The name `-` (stdin) has in messages.
+pub const STDIN: &str = "stdin";
+
 /// Problems with the inventory as a whole: nothing in it can be probed.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -67,31 +87,56 @@ pub enum InventoryError {
         "inventory {path}: the header has no host column (expected one of: host, ip, IP/Host, address); found: {found}"
     )]
     NoHostColumn { path: PathBuf, found: String },
+    #[error(
+        "inventory {path}: the header's labels {labels} are not text in the encoding it was read in: give --encoding (utf-8, utf-16le, utf-16be, gb18030, gbk)"
+    )]
+    Garbled { path: PathBuf, labels: String },
+    #[error(
+        "inventory {path}: the header's labels {unknown} are no columns the prober knows (see the README's Inventory section); rename them, or check the file's --encoding"
+    )]
+    UnknownColumns { path: PathBuf, unknown: String },
+    #[error(
+        "inventory {path}: the first line {first:?} is neither a host[:port] nor a header with known columns"
+    )]
+    NotAHostList { path: PathBuf, first: String },
     #[error("inventory {path}: {message}")]
     Malformed { path: PathBuf, message: String },
+    #[error("no assets in {path}: it has no rows (give --allow-empty if that is fine)")]
+    Empty { path: PathBuf },
 }
 
 pub struct InventoryReader {
     path: PathBuf,
+    splitter: Splitter,
     rows: Rows,
+    /// The first entry, read when opening to know the inventory is not empty.
+    peeked: Option<Entry>,
     /// Set after a read error: the rest of the file cannot be trusted.
     exhausted: bool,
+    unused: Vec<String>,
 }
 
 enum Rows {
-    Csv {
-        reader: csv::Reader<Box<dyn Read + Send>>,
-        columns: ColumnMap,
-        record: csv::ByteRecord,
-    },
-    Plain {
-        lines: io::Split<BufReader<Box<dyn Read + Send>>>,
-        line: u64,
-    },
+    Csv(Box<CsvRows>),
+    Plain,
+}
+
+/// A CSV's parser and the columns its header gave.
+struct CsvRows {
+    parser: csv_core::Reader,
+    columns: ColumnMap,
+    labels: Vec<String>,
+    record: csv::ByteRecord,
+    output: Vec<u8>,
+    ends: Vec<usize>,
 }
 
 impl InventoryReader {
-    pub fn open(path: &Path) -> Result<InventoryReader, InventoryError> {
+    /// `-` reads stdin.
+    pub fn open(path: &Path, options: &ReadOptions) -> Result<InventoryReader, InventoryError> {
+        if path == Path::new("-") {
+            return Self::from_reader(Path::new(STDIN), Box::new(io::stdin()), options);
+        }
         let io_error = |source| InventoryError::Io {
             path: path.to_path_buf(),
             source,
@@ -100,84 +145,238 @@ impl InventoryReader {
         if file.metadata().map_err(io_error)?.is_dir() {
             return Err(io_error(io::Error::other("is a directory")));
         }
-        Self::from_reader(path, Box::new(file))
+        Self::from_reader(path, Box::new(file), options)
     }
 
     /// Reads an inventory from any byte source; `path` only names it in messages.
     pub fn from_reader(
         path: &Path,
         source: Box<dyn Read + Send>,
+        options: &ReadOptions,
     ) -> Result<InventoryReader, InventoryError> {
         let io_error = |source| InventoryError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let mut buffered = BufReader::with_capacity(64 * 1024, source);
-        let head = buffered.fill_buf().map_err(io_error)?;
-        if head.starts_with(b"\xef\xbb\xbf") {
-            buffered.consume(3);
-        }
-        let head = buffered.fill_buf().map_err(io_error)?;
-        let rows = match sniff(head) {
-            Style::Csv(delimiter) => {
-                let mut reader = csv::ReaderBuilder::new()
-                    .delimiter(delimiter)
-                    .flexible(true)
-                    .from_reader(Box::new(buffered) as Box<dyn Read + Send>);
-                let header = reader
-                    .byte_headers()
-                    .map_err(|e| InventoryError::Malformed {
-                        path: path.to_path_buf(),
-                        message: format!("cannot read the header row: {e}"),
-                    })?;
-                let labels: Vec<String> = header
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect();
-                let columns = ColumnMap::from_header(labels.iter().map(String::as_str));
-                if columns.index(Field::Host).is_none() {
-                    return Err(InventoryError::NoHostColumn {
-                        path: path.to_path_buf(),
-                        found: labels.join(", "),
-                    });
+        let buffered = BufReader::with_capacity(64 * 1024, source);
+        let decoded =
+            decode::Decoded::new(Box::new(buffered), options.encoding).map_err(io_error)?;
+        let mut reader = InventoryReader {
+            path: path.to_path_buf(),
+            splitter: Splitter::new(Box::new(BufReader::with_capacity(64 * 1024, decoded))),
+            rows: Rows::Plain,
+            peeked: None,
+            exhausted: false,
+            unused: Vec::new(),
+        };
+        // The first row that is not blank or a comment tells a CSV from a host list.
+        while let Some(row) = reader.splitter.next_row().map_err(io_error)? {
+            match row {
+                Row::TooLong { line, .. } => {
+                    reader.peeked = Some(too_long(line, "row".into()));
+                    break;
                 }
-                Rows::Csv {
-                    reader,
-                    columns,
-                    record: csv::ByteRecord::new(),
+                Row::Text { line } => {
+                    let text = String::from_utf8_lossy(reader.splitter.text()).into_owned();
+                    match sniff(&text) {
+                        None => continue,
+                        Some(Style::Csv(delimiter)) => {
+                            reader.start_csv(delimiter)?;
+                        }
+                        Some(Style::Plain) => {
+                            let entry = plain_row(reader.splitter.text(), line);
+                            if let Some(Entry::Invalid(_)) = &entry
+                                && !text.chars().any(|c| c.is_ascii_digit())
+                            {
+                                // No digit: a label, not a mistyped address.
+                                return Err(InventoryError::NotAHostList {
+                                    path: path.to_path_buf(),
+                                    first: fields::excerpt(text.trim()),
+                                });
+                            }
+                            reader.peeked = entry;
+                        }
+                    }
+                    break;
                 }
             }
-            Style::Plain => Rows::Plain {
-                lines: BufReader::new(Box::new(buffered) as Box<dyn Read + Send>).split(b'\n'),
-                line: 0,
-            },
+        }
+        if reader.peeked.is_none() {
+            reader.peeked = reader.next_entry();
+        }
+        if reader.peeked.is_none() && !options.allow_empty {
+            return Err(InventoryError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(reader)
+    }
+
+    /// The header is the row just read.
+    fn start_csv(&mut self, delimiter: u8) -> Result<(), InventoryError> {
+        let path = || self.path.clone();
+        let mut rows = CsvRows {
+            parser: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            columns: ColumnMap::default(),
+            labels: Vec::new(),
+            record: csv::ByteRecord::new(),
+            output: Vec::new(),
+            ends: Vec::new(),
         };
-        Ok(InventoryReader {
-            path: path.to_path_buf(),
-            rows,
-            exhausted: false,
-        })
+        rows.parse(self.splitter.text());
+        let labels: Vec<String> = rows
+            .record
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        let listed = |labels: Vec<String>| labels.join(", ");
+        let header = header::judge(&labels).map_err(|refusal| match refusal {
+            Refusal::Garbled(labels) => InventoryError::Garbled {
+                path: path(),
+                labels: listed(labels),
+            },
+            Refusal::NoHost(found) => InventoryError::NoHostColumn {
+                path: path(),
+                found: listed(found),
+            },
+            Refusal::MostlyUnknown { unknown } => InventoryError::UnknownColumns {
+                path: path(),
+                unknown: listed(unknown),
+            },
+        })?;
+        rows.columns = header.columns;
+        rows.labels = labels.iter().map(|l| fields::excerpt(l.trim())).collect();
+        self.unused = header.unused;
+        self.splitter.set_style(Style::Csv(delimiter));
+        self.rows = Rows::Csv(Box::new(rows));
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Header labels that no field reads and that are not known export columns: the
+    /// caller warns about them, so a misspelt column is not silently ignored.
+    pub fn unused_columns(&self) -> &[String] {
+        &self.unused
+    }
+
+    fn next_entry(&mut self) -> Option<Entry> {
+        if self.exhausted {
+            return None;
+        }
+        loop {
+            let row = match self.splitter.next_row() {
+                Ok(Some(row)) => row,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.exhausted = true;
+                    return Some(Entry::Invalid(InvalidRow {
+                        line: self.splitter.line(),
+                        name: None,
+                        host: None,
+                        field: "row".into(),
+                        reason: format!("read error: {e}"),
+                    }));
+                }
+            };
+            let text = self.splitter.text();
+            match (row, &mut self.rows) {
+                (Row::TooLong { line, .. }, Rows::Plain) => {
+                    return Some(too_long(line, Field::Host.id().into()));
+                }
+                (Row::TooLong { line, column }, Rows::Csv(csv)) => {
+                    return Some(too_long(line, csv.column_name(column)));
+                }
+                (Row::Text { line }, Rows::Plain) => {
+                    if let Some(entry) = plain_row(text, line) {
+                        return Some(entry);
+                    }
+                }
+                (Row::Text { line }, Rows::Csv(csv)) => {
+                    csv.parse(text);
+                    let record = &csv.record;
+                    let blank = record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace));
+                    // Comments, and the `#Help` row of JumpServer 3.x templates.
+                    let comment = record
+                        .get(0)
+                        .is_some_and(|f| f.trim_ascii_start().starts_with(b"#"));
+                    if !(blank || comment) {
+                        return Some(csv_row(record, &csv.columns, line));
+                    }
+                }
+            }
+        }
+    }
 }
 
-enum Style {
-    Csv(u8),
-    Plain,
+impl CsvRows {
+    /// Parses one row, as cut by the splitter, into `record`.
+    fn parse(&mut self, text: &[u8]) {
+        self.parser.reset();
+        // A field's text is never longer than the row, nor are there more fields than bytes.
+        self.output.resize(text.len().max(1), 0);
+        self.ends.resize(text.len() + 2, 0);
+        let (mut read, mut written, mut ended) = (0, 0, 0);
+        loop {
+            let (result, r, w, e) = self.parser.read_record(
+                &text[read..],
+                &mut self.output[written..],
+                &mut self.ends[ended..],
+            );
+            (read, written, ended) = (read + r, written + w, ended + e);
+            match result {
+                // The next call, with nothing left, tells the parser the row has ended.
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    self.output.resize(self.output.len() * 2, 0)
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    self.ends.resize(self.ends.len() * 2, 0)
+                }
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        self.record.clear();
+        let mut start = 0;
+        for &end in &self.ends[..ended] {
+            self.record.push_field(&self.output[start..end]);
+            start = end;
+        }
+    }
+
+    /// A column as an invalid row names it: our field's id, else the header's label.
+    fn column_name(&self, column: usize) -> String {
+        let field = self.columns.field_at(column);
+        match (field, self.labels.get(column)) {
+            (Some(field), _) => field.id().into(),
+            (None, Some(label)) if !label.is_empty() => label.clone(),
+            _ => format!("column {}", column + 1),
+        }
+    }
+}
+
+fn too_long(line: u64, field: String) -> Entry {
+    Entry::Invalid(InvalidRow {
+        line,
+        name: None,
+        host: None,
+        field,
+        reason: format!(
+            "the row is longer than {} KiB, the inventory's limit: not read",
+            MAX_ROW / 1024
+        ),
+    })
 }
 
 /// A CSV has a delimiter or a known header label on its first line; anything else is a
-/// list of hosts.
-fn sniff(head: &[u8]) -> Style {
-    let text = String::from_utf8_lossy(head);
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
+/// list of hosts. `None` for a blank or comment line.
+fn sniff(line: &str) -> Option<Style> {
+    let first = line.trim();
+    if first.is_empty() || first.starts_with('#') {
+        return None;
+    }
     // A host list's line may carry a comment, with commas in it.
     let first = first.split('#').next().unwrap_or("").trim();
     let count = |d: char| first.matches(d).count();
@@ -185,73 +384,18 @@ fn sniff(head: &[u8]) -> Style {
         .into_iter()
         .max_by_key(|(_, n)| *n)
         .unwrap_or((b',', 0));
-    if hits > 0 || columns::field_for(first).is_some() {
+    Some(if hits > 0 || columns::field_for(first).is_some() {
         Style::Csv(delimiter)
     } else {
         Style::Plain
-    }
+    })
 }
 
 impl Iterator for InventoryReader {
     type Item = Entry;
 
     fn next(&mut self) -> Option<Entry> {
-        if self.exhausted {
-            return None;
-        }
-        match &mut self.rows {
-            Rows::Csv {
-                reader,
-                columns,
-                record,
-            } => loop {
-                match reader.read_byte_record(record) {
-                    Ok(false) => return None,
-                    Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line());
-                        let blank = record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace));
-                        // Comments, and the `#Help` row of JumpServer 3.x templates.
-                        let comment = record
-                            .get(0)
-                            .is_some_and(|f| f.trim_ascii_start().starts_with(b"#"));
-                        if blank || comment {
-                            continue;
-                        }
-                        return Some(csv_row(record, columns, line));
-                    }
-                    Err(e) => {
-                        self.exhausted = matches!(e.kind(), csv::ErrorKind::Io(_));
-                        return Some(Entry::Invalid(InvalidRow {
-                            line: e.position().map_or(0, |p| p.line()),
-                            name: None,
-                            host: None,
-                            field: "row".into(),
-                            reason: format!("unparsable CSV: {e}"),
-                        }));
-                    }
-                }
-            },
-            Rows::Plain { lines, line } => loop {
-                let bytes = match lines.next()? {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        *line += 1;
-                        self.exhausted = true;
-                        return Some(Entry::Invalid(InvalidRow {
-                            line: *line,
-                            name: None,
-                            host: None,
-                            field: "row".into(),
-                            reason: format!("read error: {e}"),
-                        }));
-                    }
-                };
-                *line += 1;
-                if let Some(entry) = plain_row(&bytes, *line) {
-                    return Some(entry);
-                }
-            },
-        }
+        self.peeked.take().or_else(|| self.next_entry())
     }
 }
 
@@ -273,7 +417,10 @@ fn plain_row(bytes: &[u8], line: u64) -> Option<Entry> {
         return None;
     }
     if text.split_whitespace().count() > 1 {
-        return invalid(format!("{text:?}: expected one host[:port] per line"));
+        return invalid(format!(
+            "{:?}: expected one host[:port] per line",
+            fields::excerpt(text)
+        ));
     }
     match fields::host_and_port(text) {
         Ok((host, port)) => Some(Entry::Asset(Asset {
@@ -323,14 +470,19 @@ impl CsvRow<'_> {
             return Ok(None);
         };
         let text = std::str::from_utf8(raw)
-            .map_err(|_| (field, "value is not valid UTF-8".to_string()))?
+            .map_err(|_| {
+                (
+                    field,
+                    "value is not valid text in the file's encoding (see --encoding)".to_string(),
+                )
+            })?
             .trim();
         Ok((!text.is_empty()).then_some(text))
     }
 
     fn lossy(&self, field: Field) -> Option<String> {
         self.raw(field)
-            .map(|raw| String::from_utf8_lossy(raw).trim().to_string())
+            .map(|raw| fields::excerpt(String::from_utf8_lossy(raw).trim()))
             .filter(|v| !v.is_empty())
     }
 

@@ -4,6 +4,7 @@ fn read(text: &str) -> Vec<Entry> {
     InventoryReader::from_reader(
         Path::new("inv.csv"),
         Box::new(io::Cursor::new(text.as_bytes().to_vec())),
+        &ReadOptions::default(),
     )
     .expect("inventory opens")
     .collect()
@@ -145,10 +146,13 @@ fn bad_rows_name_line_and_field_and_do_not_stop_the_rest() {
 fn invalid_utf8_in_a_cell_is_one_bad_row() {
     let mut bytes = b"name,host\nok,10.0.0.1\n".to_vec();
     bytes.extend_from_slice(b"bad,10.0.\xff.1\nok2,10.0.0.2\n");
-    let rows: Vec<Entry> =
-        InventoryReader::from_reader(Path::new("x"), Box::new(io::Cursor::new(bytes)))
-            .unwrap()
-            .collect();
+    let rows: Vec<Entry> = InventoryReader::from_reader(
+        Path::new("x"),
+        Box::new(io::Cursor::new(bytes)),
+        &ReadOptions::default(),
+    )
+    .unwrap()
+    .collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(invalid(&rows[1]).field, "host");
     assert_eq!(asset(&rows[2]).name, "ok2");
@@ -203,6 +207,7 @@ fn a_header_without_host_is_a_usage_error() {
     let err = InventoryReader::from_reader(
         Path::new("inv.csv"),
         Box::new(io::Cursor::new(b"name,port\nx,22\n".to_vec())),
+        &ReadOptions::default(),
     )
     .err()
     .expect("no host column");
