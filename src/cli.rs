@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use prober_engine::category::Lang;
+use prober_engine::inventory::{Encoding, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::probe::{Compat, Settings, Timeouts};
 use prober_engine::report::Format;
@@ -47,8 +48,12 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// CSV inventory (ours or a JumpServer export), or a list of host[:port] lines.
+    /// CSV inventory (ours or a JumpServer export), or a list of host[:port] lines; `-`
+    /// reads stdin.
     pub inventory: PathBuf,
+
+    #[command(flatten)]
+    pub read: InventoryArgs,
 
     /// TOML file defining the credentials the inventory's admin_user column names.
     #[arg(long, value_name = "FILE")]
@@ -100,6 +105,8 @@ pub struct GatewayArgs {
     pub ws_port: Option<u16>,
     /// Assets to reach through the gateway; each row's system_users name the accounts.
     pub inventory: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: InventoryArgs,
     /// Credentials file defining the system users the inventory names.
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
@@ -107,6 +114,27 @@ pub struct GatewayArgs {
     pub probe: ProbeArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// How the inventory is read.
+#[derive(Debug, Clone, Args)]
+pub struct InventoryArgs {
+    /// The inventory's encoding. auto: a BOM's (UTF-8, UTF-16), else UTF-8, else (when the
+    /// first non-ASCII text is not UTF-8) GB18030, which includes GBK.
+    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+    pub encoding: Encoding,
+    /// An inventory without rows is not an error: the run probes nothing and exits 0.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+impl InventoryArgs {
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            encoding: self.encoding,
+            allow_empty: self.allow_empty,
+        }
+    }
 }
 
 /// The credential for rows that name none (or for every row without --credentials).

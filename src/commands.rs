@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::anyhow;
 use prober_engine::credentials::{CredentialSpec, Credentials};
 use prober_engine::inventory;
-use prober_engine::inventory::InventoryReader;
+use prober_engine::inventory::{InventoryReader, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
@@ -103,6 +103,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
     let koko = KokoTarget::new(host, port, Arc::new(jms), args.ws_port);
     let spec = Spec {
         inventory: args.inventory.as_deref(),
+        read: args.read.options(),
         probe: &args.probe,
         output: &args.output,
         credentials,
@@ -115,6 +116,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
 /// What one run is given.
 struct Spec<'a> {
     inventory: Option<&'a Path>,
+    read: ReadOptions,
     probe: &'a ProbeArgs,
     output: &'a OutputArgs,
     credentials: Credentials,
@@ -127,6 +129,7 @@ impl<'a> Spec<'a> {
     fn of(args: &'a CheckArgs, credentials: Credentials, mode: Mode, command: &'a str) -> Spec<'a> {
         Spec {
             inventory: Some(&args.inventory),
+            read: args.read.options(),
             probe: &args.probe,
             output: &args.output,
             credentials,
@@ -140,7 +143,19 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
-    let inventory = spec.inventory.map(InventoryReader::open).transpose()?;
+    let inventory = spec
+        .inventory
+        .map(|path| InventoryReader::open(path, &spec.read))
+        .transpose()?;
+    if let Some(inventory) = &inventory
+        && !inventory.unused_columns().is_empty()
+    {
+        eprintln!(
+            "warning: inventory {}: columns not read: {}",
+            inventory.path().display(),
+            inventory.unused_columns().join(", ")
+        );
+    }
     let settings = spec.probe.settings();
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
         return Err(anyhow!(

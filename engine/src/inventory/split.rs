@@ -27,8 +27,19 @@ pub enum Row {
     TooLong { line: u64, column: usize },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the scan is in a row.
+#[derive(Debug, Default)]
+struct Place {
+    field: Field,
+    /// The column the field is in (0-based).
+    column: usize,
+    /// The last byte was a `\r` inside quotes: a `\n` now ends the same line.
+    quoted_cr: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Field {
+    #[default]
     Start,
     Unquoted,
     Quoted,
@@ -74,8 +85,7 @@ impl Splitter {
     pub fn next_row(&mut self) -> io::Result<Option<Row>> {
         self.text.clear();
         let line = self.line;
-        let mut field = Field::Start;
-        let mut column = 0;
+        let mut place = Place::default();
         let mut too_long = None;
         let mut started = false;
         loop {
@@ -91,11 +101,11 @@ impl Splitter {
                 continue;
             }
             started = true;
-            let (used, end) = scan(buf, self.style, &mut field, &mut column, &mut self.line);
+            let (used, end) = scan(buf, self.style, &mut place, &mut self.line);
             let content = &buf[..used];
             if too_long.is_none() {
                 if self.text.len() + content.len() > MAX_ROW {
-                    too_long = Some(column);
+                    too_long = Some(place.column);
                     self.text = Vec::new();
                 } else {
                     self.text.extend_from_slice(content);
@@ -129,13 +139,12 @@ enum LineEnd {
 /// Scans `buf` up to the row's end: how many bytes belong to the row, and the line end
 /// found after them, if any. Runs of ordinary bytes are skipped with memchr: a gigabyte
 /// line goes by at memory speed.
-fn scan(
-    buf: &[u8],
-    style: Style,
-    field: &mut Field,
-    column: &mut usize,
-    line: &mut u64,
-) -> (usize, Option<LineEnd>) {
+fn scan(buf: &[u8], style: Style, at_row: &mut Place, line: &mut u64) -> (usize, Option<LineEnd>) {
+    let Place {
+        field,
+        column,
+        quoted_cr,
+    } = at_row;
     let delimiter = match style {
         Style::Csv(d) => d,
         Style::Plain => {
@@ -171,17 +180,21 @@ fn scan(
                     }
                 }
             }
+            Field::Quoted if byte == b'"' => {
+                *quoted_cr = false;
+                *field = Field::QuoteInQuoted;
+            }
+            Field::Quoted if byte == b'\r' || byte == b'\n' => {
+                // Inside quotes a line break is the field's text; it still starts a line
+                // of the file, once for `\r\n`.
+                *line += u64::from(byte == b'\r' || !*quoted_cr);
+                *quoted_cr = byte == b'\r';
+            }
             Field::Quoted => {
-                if byte == b'"' {
-                    *field = Field::QuoteInQuoted;
-                } else {
-                    // Inside quotes a line break is the field's text; it still starts a
-                    // line of the file.
-                    *line += u64::from(byte == b'\n');
-                    match memchr::memchr2(b'"', b'\n', &buf[at + 1..]) {
-                        Some(next) => at += next,
-                        None => return (buf.len(), None),
-                    }
+                *quoted_cr = false;
+                match memchr::memchr3(b'"', b'\n', b'\r', &buf[at + 1..]) {
+                    Some(next) => at += next,
+                    None => return (buf.len(), None),
                 }
             }
         }

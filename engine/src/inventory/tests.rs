@@ -213,3 +213,217 @@ fn a_header_without_host_is_a_usage_error() {
     .expect("no host column");
     assert!(err.to_string().contains("no host column"), "{err}");
 }
+
+fn read_bytes(bytes: Vec<u8>, encoding: Encoding) -> Result<Vec<Entry>, InventoryError> {
+    let options = ReadOptions {
+        encoding,
+        allow_empty: false,
+    };
+    InventoryReader::from_reader(
+        Path::new("inv.csv"),
+        Box::new(io::Cursor::new(bytes)),
+        &options,
+    )
+    .map(Iterator::collect)
+}
+
+/// A Chinese JumpServer 1.4 export as it leaves JumpServer (UTF-8, BOM, CRLF), with a
+/// comment spanning two lines, bad rows and rows to skip.
+const EXPORT_1_4_ZH: &str = "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\r\n\
+    1,10.2.0.1,数据库-1,ssh,22,Linux,机房A,True,运维root,,\r\n\
+    2,10.2.0.2,网站-2,ssh,2222,Linux,,True,运维root,,\"第一行\r\n第二行\"\r\n\
+    3,10.2.0.3,坏端口,ssh,70000,Linux,,True,运维root,,\r\n\
+    4,10.2.0.4,停用,ssh,22,Linux,,False,运维root,,\r\n\
+    5,10.2.0.5,远程桌面,rdp,3389,Windows,,True,,,\r\n\
+    \r\n\
+    6,坏;地址,坏主机,ssh,22,Linux,,True,运维root,,\r\n";
+
+fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for unit in std::iter::once(0xfeff).chain(text.trim_start_matches('\u{feff}').encode_utf16()) {
+        let pair = if little_endian {
+            unit.to_le_bytes()
+        } else {
+            unit.to_be_bytes()
+        };
+        bytes.extend_from_slice(&pair);
+    }
+    bytes
+}
+
+#[test]
+fn the_chinese_1_4_export_reads_the_same_in_every_encoding_and_line_end() {
+    let expected = read_bytes(EXPORT_1_4_ZH.into(), Encoding::Auto).unwrap();
+    let summary: Vec<(u64, &str, Option<&str>)> = expected
+        .iter()
+        .map(|entry| match entry {
+            Entry::Asset(a) => (a.line, a.name.as_str(), a.skip.as_deref()),
+            Entry::Invalid(i) => (i.line, i.field.as_str(), i.name.as_deref()),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (2, "数据库-1", None),
+            (3, "网站-2", None),
+            (5, "port", Some("坏端口")),
+            (6, "停用", Some("inactive in the inventory")),
+            (7, "远程桌面", Some("no SSH protocol (protocols: rdp)")),
+            (9, "host", Some("坏主机")),
+        ]
+    );
+    assert_eq!(asset(&expected[1]).port, 2222);
+    assert_eq!(asset(&expected[0]).admin_user.as_deref(), Some("运维root"));
+
+    let without_bom = EXPORT_1_4_ZH.trim_start_matches('\u{feff}');
+    let lf = without_bom.replace("\r\n", "\n");
+    let gbk = encoding_rs::GBK.encode(without_bom).0.into_owned();
+    let gb18030 = encoding_rs::GB18030.encode(without_bom).0.into_owned();
+    let variants: Vec<(&str, Vec<u8>, Encoding)> = vec![
+        ("utf-8 without BOM", without_bom.into(), Encoding::Auto),
+        ("utf-8, LF", lf.clone().into(), Encoding::Auto),
+        ("utf-8, CR", lf.replace('\n', "\r").into(), Encoding::Auto),
+        ("gbk", gbk.clone(), Encoding::Auto),
+        ("gbk, named", gbk, Encoding::Gbk),
+        ("gb18030", gb18030.clone(), Encoding::Auto),
+        ("gb18030, named", gb18030, Encoding::Gb18030),
+        (
+            "gbk, LF",
+            encoding_rs::GBK.encode(&lf).0.into_owned(),
+            Encoding::Auto,
+        ),
+        ("utf-16le", utf16(EXPORT_1_4_ZH, true), Encoding::Auto),
+        ("utf-16be", utf16(EXPORT_1_4_ZH, false), Encoding::Auto),
+        (
+            "utf-16le, named",
+            utf16(EXPORT_1_4_ZH, true),
+            Encoding::Utf16Le,
+        ),
+        ("utf-16be, LF", utf16(&lf, false), Encoding::Auto),
+    ];
+    for (what, bytes, encoding) in variants {
+        let entries = read_bytes(bytes, encoding).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(entries, expected, "{what}");
+    }
+}
+
+#[test]
+fn excel_unicode_text_is_utf16_with_tabs() {
+    let tabs = EXPORT_1_4_ZH.replace(',', "\t");
+    let entries = read_bytes(utf16(&tabs, true), Encoding::Auto).unwrap();
+    assert_eq!(asset(&entries[0]).name, "数据库-1");
+    assert_eq!(asset(&entries[1]).line, 3);
+}
+
+#[test]
+fn gbk_rows_after_a_long_ascii_prefix_are_still_gbk() {
+    let mut text = String::from("name,host,admin_user\n");
+    for i in 0..5000 {
+        text.push_str(&format!("web-{i},10.0.{}.{},ops\n", i / 250, i % 250));
+    }
+    text.push_str("数据库,10.9.0.1,运维\n");
+    let bytes = encoding_rs::GBK.encode(&text).0.into_owned();
+    let entries = read_bytes(bytes, Encoding::Auto).unwrap();
+    let last = asset(entries.last().unwrap());
+    assert_eq!(
+        (last.name.as_str(), last.admin_user.as_deref(), last.line),
+        ("数据库", Some("运维"), 5002)
+    );
+}
+
+#[test]
+fn a_gbk_file_read_as_utf8_is_refused_for_its_header() {
+    let gbk = encoding_rs::GBK.encode(EXPORT_1_4_ZH.trim_start_matches('\u{feff}'));
+    let err = read_bytes(gbk.0.into_owned(), Encoding::Utf8).unwrap_err();
+    assert!(matches!(err, InventoryError::Garbled { .. }), "{err}");
+    assert!(err.to_string().contains("--encoding"), "{err}");
+}
+
+#[test]
+fn unknown_headers_are_refused_not_guessed() {
+    let err = read_bytes(
+        "ID,IP,ホスト名,プロトコル,ポート\n1,10.0.0.1,x,ssh,22\n".into(),
+        Encoding::Auto,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("ホスト名, プロトコル, ポート"),
+        "{err}"
+    );
+    // A first line that is no host and no label we know, without a delimiter.
+    let err = read_bytes("主机地址\n10.0.0.1\n".into(), Encoding::Auto).unwrap_err();
+    assert!(matches!(err, InventoryError::NotAHostList { .. }), "{err}");
+    // A mistyped address on the first line is a bad row, as on any other.
+    let entries = read_bytes("10.0.0.1.x!\n10.0.0.2\n".into(), Encoding::Auto).unwrap();
+    assert_eq!(invalid(&entries[0]).line, 1);
+}
+
+#[test]
+fn a_few_extra_columns_are_read_past_and_named() {
+    let reader = InventoryReader::from_reader(
+        Path::new("inv.csv"),
+        Box::new(io::Cursor::new(b"host,owner\n10.0.0.1,me\n".to_vec())),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(reader.unused_columns(), ["owner"]);
+}
+
+#[test]
+fn inventories_without_rows_are_empty_unless_allowed() {
+    for text in [
+        "",
+        "\r\n",
+        "# only a comment\n",
+        "host,port\r\n",
+        "name,host\n\n#Help,x\n",
+    ] {
+        let err = read_bytes(text.into(), Encoding::Auto).unwrap_err();
+        assert_eq!(
+            err.to_string().split(':').next(),
+            Some("no assets in inv.csv")
+        );
+        let options = ReadOptions {
+            allow_empty: true,
+            ..ReadOptions::default()
+        };
+        let reader = InventoryReader::from_reader(
+            Path::new("inv.csv"),
+            Box::new(io::Cursor::new(text.as_bytes().to_vec())),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(reader.count(), 0, "{text:?}");
+    }
+}
+
+#[test]
+fn long_rows_are_bad_rows_naming_line_and_column_and_the_rest_is_read() {
+    let mut csv = b"name,host,comment\r\nok-1,10.0.0.1,\r\nlong,10.0.0.2,\"".to_vec();
+    csv.extend(std::iter::repeat_n(b'x', MAX_ROW));
+    csv.extend_from_slice(b"\r\nstill the field\"\r\nok-2,10.0.0.3,\r\n");
+    let entries = read_bytes(csv, Encoding::Auto).unwrap();
+    assert_eq!(entries.len(), 3);
+    let long = invalid(&entries[1]);
+    assert_eq!((long.line, long.field.as_str()), (3, "comment"));
+    assert!(long.reason.contains("64 KiB"), "{}", long.reason);
+    assert_eq!(asset(&entries[2]).line, 5);
+}
+
+#[test]
+fn an_invalid_row_copies_only_an_excerpt_of_its_cells() {
+    let huge = "\0".repeat(MAX_ROW / 4);
+    let entries = read(&format!("name,host,port\n{huge},{huge}x,{huge}\n"));
+    let bad = invalid(&entries[0]);
+    for text in [
+        bad.name.as_deref().unwrap(),
+        bad.host.as_deref().unwrap(),
+        &bad.reason,
+    ] {
+        assert!(
+            text.chars().count() <= 2 * fields::EXCERPT,
+            "{} chars",
+            text.len()
+        );
+    }
+}
