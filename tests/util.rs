@@ -104,3 +104,27 @@ pub async fn probe_lab(
     let run = prober(argv).await;
     (lab, run)
 }
+
+/// Runs the binary with `input` as its stdin.
+pub async fn prober_with_stdin<I, S>(args: I, input: Vec<u8>) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    use std::process::Stdio;
+    use tokio::io::AsyncWriteExt;
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut child = tokio::process::Command::new(prober_bin())
+        .args(&args)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run prober");
+    let mut stdin = child.stdin.take().expect("stdin piped");
+    // A prober that stops reading early closes the pipe: not this helper's failure.
+    let _ = stdin.write_all(&input).await;
+    drop(stdin);
+    Run::from(child.wait_with_output().await.expect("prober ends"))
+}

@@ -1,0 +1,218 @@
+//! Reading the inventory as operators hand it over: Excel's encodings and line ends, stdin,
+//! empty exports, and a file with one endless line.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use fixtures::lab::{Lab, scenarios};
+use serde_json::Value;
+
+use crate::util::{args, prober, prober_bin, prober_with_stdin};
+
+/// The Chinese JumpServer 1.4 export of the lab's one asset, as JumpServer writes it
+/// (UTF-8, BOM, CRLF), with a bad row and two rows to skip.
+fn export_1_4_zh(port: &str) -> String {
+    format!(
+        "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\r\n\
+         1,127.0.0.1,数据库-1,ssh,{port},Linux,,True,lab-root,,\"第一行\r\n第二行\"\r\n\
+         2,127.0.0.1,坏端口,ssh,70000,Linux,,True,lab-root,,\r\n\
+         3,127.0.0.1,停用,ssh,{port},Linux,,False,lab-root,,\r\n\
+         4,127.0.0.1,远程桌面,rdp,3389,Windows,,True,,,\r\n"
+    )
+}
+
+fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
+    let units = std::iter::once(0xfeff).chain(text.trim_start_matches('\u{feff}').encode_utf16());
+    units
+        .flat_map(|u| {
+            if little_endian {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            }
+        })
+        .collect()
+}
+
+/// What a record says, less the inventory's file name (it differs per variant) and times.
+fn outcome(record: &Value) -> (String, String, String) {
+    let message = record["message"].as_str().unwrap_or_default();
+    let message = message.split_once(": ").map_or(message, |(_, rest)| rest);
+    (
+        record["name"].as_str().unwrap_or_default().to_string(),
+        record["category"].as_str().unwrap_or_default().to_string(),
+        message.to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_chinese_1_4_export_gives_the_same_results_in_every_encoding() {
+    let lab = Lab::start(&[scenarios::OK_ROOT]).await.unwrap();
+    let text = export_1_4_zh(lab.port(&scenarios::OK_ROOT));
+    let bare = text.trim_start_matches('\u{feff}');
+    let variants: [(&str, Vec<u8>); 6] = [
+        ("utf8.csv", text.clone().into_bytes()),
+        ("gbk.csv", encoding_rs::GBK.encode(bare).0.into_owned()),
+        (
+            "gb18030.csv",
+            encoding_rs::GB18030.encode(bare).0.into_owned(),
+        ),
+        ("utf16le.txt", utf16(&text.replace(',', "\t"), true)),
+        ("utf16be.csv", utf16(&text, false)),
+        ("lf.csv", text.replace("\r\n", "\n").into_bytes()),
+    ];
+    let mut reference = None;
+    for (file, bytes) in variants {
+        let inventory = lab.dir().join(file);
+        std::fs::write(&inventory, bytes).unwrap();
+        let mut argv = lab.check_args_for(&inventory);
+        argv.extend(args(["--format", "jsonl", "--quiet"]));
+        let run = prober(argv).await;
+        assert_eq!(run.status, 1, "{file}: {}", run.stderr);
+        let mut outcomes: Vec<_> = run.records().iter().map(outcome).collect();
+        outcomes.sort();
+        let reference = reference.get_or_insert_with(|| outcomes.clone());
+        assert_eq!(&outcomes, reference, "{file}");
+    }
+    let reference = reference.unwrap();
+    let category = |name: &str| {
+        let found = reference.iter().find(|(n, _, _)| n == name);
+        found.map(|(_, c, m)| (c.as_str(), m.as_str())).unwrap()
+    };
+    assert_eq!(category("数据库-1").0, "ok");
+    // Line 4, not 3: the first row's comment spans two lines.
+    assert_eq!(
+        category("坏端口"),
+        (
+            "inventory_invalid",
+            "line 4, field port: port 70000 is out of range 1-65535"
+        )
+    );
+    assert_eq!(category("停用").0, "skipped");
+    assert_eq!(category("远程桌面").0, "skipped");
+}
+
+#[tokio::test]
+async fn stdin_is_read_for_dash_and_named_stdin() {
+    let lab = Lab::start(&[scenarios::OK_ROOT]).await.unwrap();
+    let port = lab.port(&scenarios::OK_ROOT);
+    let inventory = format!(
+        "name,host,port,admin_user\r\ngood,127.0.0.1,{port},lab-root\r\nbad,127.0.0.1,0,lab-root\r\n"
+    );
+    let mut argv = lab.check_args_for(Path::new("-"));
+    argv.extend(args(["--format", "jsonl", "--quiet"]));
+    let run = prober_with_stdin(argv, inventory.into_bytes()).await;
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert_eq!(run.record("good")["category"], "ok");
+    assert_eq!(
+        run.record("bad")["message"],
+        "stdin: line 3, field port: port 0 is out of range 1-65535"
+    );
+}
+
+#[tokio::test]
+async fn an_inventory_without_rows_exits_2_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, text) in [
+        ("empty.csv", ""),
+        ("header-only.csv", "\u{feff}ID,IP,主机名,协议,端口\r\n"),
+        ("comments.txt", "# no hosts yet\n\n"),
+    ] {
+        let inventory = dir.path().join(file);
+        std::fs::write(&inventory, text).unwrap();
+        let check = |extra: &'static [&'static str]| {
+            let mut argv = args([
+                "check".as_ref(),
+                inventory.as_os_str(),
+                "--user".as_ref(),
+                "x".as_ref(),
+                "--password-env".as_ref(),
+                "PROBER_TEST_UNSET".as_ref(),
+                "--host-key-check".as_ref(),
+                "off".as_ref(),
+            ]);
+            argv.extend(args(extra));
+            prober(argv)
+        };
+        let run = check(&[]).await;
+        assert_eq!(run.status, 2, "{file}: {}", run.stderr);
+        let said = format!("no assets in {}", inventory.display());
+        assert!(run.stderr.contains(&said), "{file}: {}", run.stderr);
+        let run = check(&["--allow-empty", "--format", "jsonl"]).await;
+        assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    }
+}
+
+/// Peak memory of a child, from the kernel's accounting of exactly that child.
+fn run_measured(command: &mut Command) -> (i32, String, u64) {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run prober");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills; the child is ours and not yet reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pointers to live locals; the pid is our own child.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::Interrupted,
+            "wait4: {error}"
+        );
+    }
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.expect("piped"), &mut stdout).unwrap();
+    assert!(libc::WIFEXITED(status), "prober did not exit: {status}");
+    // Linux counts ru_maxrss in KiB.
+    (libc::WEXITSTATUS(status), stdout, usage.ru_maxrss as u64)
+}
+
+#[test]
+fn a_gigabyte_single_line_inventory_is_read_past_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, start) in [
+        ("line.txt", &b"a"[..]),
+        ("field.csv", &b"host,name\n\"10.0.0.1"[..]),
+    ] {
+        let inventory = dir.path().join(name);
+        let file = File::create(&inventory).unwrap();
+        std::io::Write::write_all(&mut &file, start).unwrap();
+        // Sparse: a gigabyte of NUL bytes that takes no disk.
+        file.set_len(1 << 30).unwrap();
+        drop(file);
+        let (status, stdout, peak_kib) = run_measured(
+            Command::new(prober_bin())
+                .arg("check")
+                .arg(&inventory)
+                .args(["--user", "x", "--password-env", "PROBER_TEST_UNSET"])
+                .args(["--host-key-check", "off", "--quiet", "--format", "jsonl"])
+                .env_remove("SSH_AUTH_SOCK"),
+        );
+        assert_eq!(status, 1, "{name}: {stdout}");
+        let records: Vec<Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(records.len(), 1, "{name}: {stdout}");
+        assert_eq!(records[0]["category"], "inventory_invalid");
+        let message = records[0]["message"].as_str().unwrap();
+        assert!(message.contains("longer than 64 KiB"), "{message}");
+        assert!(
+            stdout.len() < 4096,
+            "{name}: a record of {} bytes",
+            stdout.len()
+        );
+        assert!(
+            peak_kib < 50 * 1024,
+            "{name}: peak memory {peak_kib} KiB for a 1 GiB line"
+        );
+    }
+}
