@@ -24,10 +24,9 @@ pub enum Encoding {
     Gbk,
 }
 
-/// How much text after the first non-ASCII byte decides between UTF-8 and GB18030. A few
-/// Chinese characters in GBK are already invalid UTF-8 (a GBK trail byte is rarely a UTF-8
-/// continuation byte), so this is far more than needed.
-const WINDOW: usize = 4096;
+/// How much text after the first non-ASCII byte decides between UTF-8 and GB18030: a few
+/// Chinese characters in GBK are almost always invalid UTF-8, and the more text the surer.
+const WINDOW: usize = 64 * 1024;
 
 /// The decoded text, as UTF-8 bytes. A sequence that is not valid in the source encoding
 /// comes out as a byte that is never valid UTF-8 (0xFF), so the row holding it is reported
@@ -102,10 +101,13 @@ impl Decoded {
             window.extend_from_slice(&buf[..n]);
             self.source.consume(n);
         }
-        // A sequence cut by the window's end (or the file's) is no evidence against UTF-8.
         let utf8 = match std::str::from_utf8(&window) {
-            Ok(_) => true,
-            Err(e) => e.error_len().is_none(),
+            Ok(text) => plausible_utf8(text),
+            // A sequence cut by the window's end (or the file's) is no evidence either way.
+            Err(e) if e.error_len().is_none() => {
+                std::str::from_utf8(&window[..e.valid_up_to()]).is_ok_and(plausible_utf8)
+            }
+            Err(_) => false,
         };
         let rest = std::mem::replace(&mut self.source, Box::new(io::empty()));
         self.source = Box::new(io::Cursor::new(window).chain(rest));
@@ -115,6 +117,16 @@ impl Decoded {
             State::Decode(GB18030.new_decoder_without_bom_handling())
         })
     }
+}
+
+/// Valid UTF-8 may still be GBK: now and then a GBK character's two bytes make a 2-byte
+/// UTF-8 character (站, D5 BE, reads as Armenian). Chinese in UTF-8 takes 3 bytes; text whose
+/// only non-ASCII characters are 2-byte ones is taken for UTF-8 when they are all letters of
+/// the scripts names are written in with 2 bytes (Latin, Greek, Cyrillic), else for GBK.
+fn plausible_utf8(text: &str) -> bool {
+    let mut foreign = text.chars().filter(|c| !c.is_ascii());
+    text.chars().any(|c| c.len_utf8() >= 3)
+        || foreign.all(|c| c.is_alphabetic() && ('\u{c0}'..='\u{52f}').contains(&c))
 }
 
 impl Read for Decoded {
@@ -238,6 +250,18 @@ mod tests {
         bytes.extend_from_slice(b"\x81\n");
         let out = decode(&bytes, Encoding::Gb18030);
         assert_eq!(out, b"\xe4\xb8\xbb\xe6\x9c\xba\xff\n");
+    }
+
+    #[test]
+    fn gbk_that_happens_to_be_valid_utf8_is_still_gbk() {
+        let gbk = GBK.encode("name,host\n站,10.0.0.1\n").0.into_owned();
+        assert!(std::str::from_utf8(&gbk).is_ok());
+        assert_eq!(
+            decode(&gbk, Encoding::Auto),
+            "name,host\n站,10.0.0.1\n".as_bytes()
+        );
+        let names = "José,Ελένη,Дмитрий\n";
+        assert_eq!(decode(names.as_bytes(), Encoding::Auto), names.as_bytes());
     }
 
     #[test]

@@ -229,7 +229,14 @@ impl InventoryReader {
             .iter()
             .map(|l| String::from_utf8_lossy(l).into_owned())
             .collect();
-        let listed = |labels: Vec<String>| labels.join(", ");
+        // A header may have thousands of labels: a message names a dozen.
+        let listed = |labels: Vec<String>| {
+            let shown: Vec<String> = labels.iter().take(12).map(|l| format!("{l:?}")).collect();
+            match labels.len().saturating_sub(shown.len()) {
+                0 => shown.join(", "),
+                more => format!("{}, … ({more} more)", shown.join(", ")),
+            }
+        };
         let header = header::judge(&labels).map_err(|refusal| match refusal {
             Refusal::Garbled(labels) => InventoryError::Garbled {
                 path: path(),
@@ -537,5 +544,7 @@ impl CsvRow<'_> {
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

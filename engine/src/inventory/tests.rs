@@ -347,9 +347,13 @@ fn unknown_headers_are_refused_not_guessed() {
     )
     .unwrap_err();
     assert!(
-        err.to_string().contains("ホスト名, プロトコル, ポート"),
+        err.to_string()
+            .contains("\"ホスト名\", \"プロトコル\", \"ポート\""),
         "{err}"
     );
+    // However long the header, the message names a dozen labels.
+    let err = read_bytes(format!("a{}\n", ",b".repeat(5000)).into(), Encoding::Auto).unwrap_err();
+    assert!(err.to_string().contains("(4989 more)"), "{err}");
     // A first line that is no host and no label we know, without a delimiter.
     let err = read_bytes("主机地址\n10.0.0.1\n".into(), Encoding::Auto).unwrap_err();
     assert!(matches!(err, InventoryError::NotAHostList { .. }), "{err}");
