@@ -331,7 +331,7 @@ impl CredentialSpec {
 /// The parse error with its line and column, but never the offending line itself: it may
 /// hold a password.
 fn toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim_end();
+    let message = without_value(error.message().trim_end());
     match error.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
@@ -341,6 +341,20 @@ fn toml_error(text: &str, error: &toml::de::Error) -> String {
         }
         None => message.to_string(),
     }
+}
+
+/// serde's type errors quote the value they got (`invalid type: integer `123456`, expected
+/// a string`), and that value may be a password: only its kind is said.
+fn without_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((got, expected)) = rest.split_once(", expected ")
+        {
+            let kind = got.split(['`', '"']).next().unwrap_or_default().trim();
+            return format!("{prefix}{kind}, expected {expected}");
+        }
+    }
+    message.to_string()
 }
 
 /// `ssh-ed25519 AAAA… comment`, as in authorized_keys (options are not accepted).
@@ -451,6 +465,9 @@ fn is_encrypted(text: &str, error: &russh::keys::Error) -> bool {
         || russh::keys::decode_secret_key(text, None)
             .is_err_and(|e| matches!(e, russh::keys::Error::KeyIsEncrypted))
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {
