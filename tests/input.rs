@@ -145,6 +145,10 @@ async fn an_inventory_without_rows_exits_2_unless_allowed() {
 }
 
 /// Peak memory of a child, from the kernel's accounting of exactly that child.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its rusage"
+)]
 fn run_measured(command: &mut Command) -> (i32, String, u64) {
     let child = command
         .stdout(Stdio::piped())
