@@ -96,7 +96,7 @@ pub enum InventoryError {
     )]
     UnknownColumns { path: PathBuf, unknown: String },
     #[error(
-        "inventory {path}: the first line {first:?} is neither a host[:port] nor a header with known columns"
+        "inventory {path}: the first line {first:?} is neither a host[:port] nor a header with known columns (if it is a header, is --encoding right?)"
     )]
     NotAHostList { path: PathBuf, first: String },
     #[error("inventory {path}: {message}")]
@@ -186,9 +186,11 @@ impl InventoryReader {
                         Some(Style::Plain) => {
                             let entry = plain_row(reader.splitter.text(), line);
                             if let Some(Entry::Invalid(_)) = &entry
-                                && !text.chars().any(|c| c.is_ascii_digit())
+                                && !text.is_ascii()
                             {
-                                // No digit: a label, not a mistyped address.
+                                // No host is written in another script: this is a label
+                                // (主机地址), so likely a header; a mistyped ASCII address is
+                                // a bad row like any other.
                                 return Err(InventoryError::NotAHostList {
                                     path: path.to_path_buf(),
                                     first: fields::excerpt(text.trim()),

@@ -358,8 +358,10 @@ fn unknown_headers_are_refused_not_guessed() {
     let err = read_bytes("主机地址\n10.0.0.1\n".into(), Encoding::Auto).unwrap_err();
     assert!(matches!(err, InventoryError::NotAHostList { .. }), "{err}");
     // A mistyped address on the first line is a bad row, as on any other.
-    let entries = read_bytes("10.0.0.1.x!\n10.0.0.2\n".into(), Encoding::Auto).unwrap();
-    assert_eq!(invalid(&entries[0]).line, 1);
+    for first in ["10.0.0.1.x!", "bad host!"] {
+        let entries = read_bytes(format!("{first}\n10.0.0.2\n").into(), Encoding::Auto).unwrap();
+        assert_eq!(invalid(&entries[0]).line, 1);
+    }
 }
 
 #[test]
