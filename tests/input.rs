@@ -51,22 +51,27 @@ async fn the_chinese_1_4_export_gives_the_same_results_in_every_encoding() {
     let lab = Lab::start(&[scenarios::OK_ROOT]).await.unwrap();
     let text = export_1_4_zh(lab.port(&scenarios::OK_ROOT));
     let bare = text.trim_start_matches('\u{feff}');
-    let variants: [(&str, Vec<u8>); 6] = [
-        ("utf8.csv", text.clone().into_bytes()),
-        ("gbk.csv", encoding_rs::GBK.encode(bare).0.into_owned()),
+    let gbk = encoding_rs::GBK.encode(bare).0.into_owned();
+    let gb18030 = encoding_rs::GB18030.encode(bare).0.into_owned();
+    let variants: [(&str, Vec<u8>, &[&str]); 7] = [
+        ("utf8.csv", text.clone().into_bytes(), &[]),
+        ("gbk.csv", gbk.clone(), &[]),
+        ("gbk-named.csv", gbk, &["--encoding", "gbk"]),
+        ("gb18030.csv", gb18030, &[]),
+        ("utf16le.txt", utf16(&text.replace(',', "\t"), true), &[]),
         (
-            "gb18030.csv",
-            encoding_rs::GB18030.encode(bare).0.into_owned(),
+            "utf16be.csv",
+            utf16(&text, false),
+            &["--encoding", "utf-16be"],
         ),
-        ("utf16le.txt", utf16(&text.replace(',', "\t"), true)),
-        ("utf16be.csv", utf16(&text, false)),
-        ("lf.csv", text.replace("\r\n", "\n").into_bytes()),
+        ("lf.csv", text.replace("\r\n", "\n").into_bytes(), &[]),
     ];
     let mut reference = None;
-    for (file, bytes) in variants {
+    for (file, bytes, extra) in variants {
         let inventory = lab.dir().join(file);
         std::fs::write(&inventory, bytes).unwrap();
         let mut argv = lab.check_args_for(&inventory);
+        argv.extend(args(extra));
         argv.extend(args(["--format", "jsonl", "--quiet"]));
         let run = prober(argv).await;
         assert_eq!(run.status, 1, "{file}: {}", run.stderr);
@@ -91,6 +96,15 @@ async fn the_chinese_1_4_export_gives_the_same_results_in_every_encoding() {
     );
     assert_eq!(category("停用").0, "skipped");
     assert_eq!(category("远程桌面").0, "skipped");
+
+    // The wrong encoding named: refused for its header, before any connection.
+    let inventory = lab.dir().join("gbk.csv");
+    let mut argv = lab.check_args_for(&inventory);
+    argv.extend(args(["--format", "jsonl", "--encoding", "utf-8"]));
+    let run = prober(argv).await;
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("give --encoding"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
 #[tokio::test]
