@@ -169,40 +169,7 @@ impl InventoryReader {
             exhausted: false,
             unused: Vec::new(),
         };
-        // The first row that is not blank or a comment tells a CSV from a host list.
-        while let Some(row) = reader.splitter.next_row().map_err(io_error)? {
-            match row {
-                Row::TooLong { line, .. } => {
-                    reader.peeked = Some(too_long(line, "row".into()));
-                    break;
-                }
-                Row::Text { line } => {
-                    let text = String::from_utf8_lossy(reader.splitter.text()).into_owned();
-                    match sniff(&text) {
-                        None => continue,
-                        Some(Style::Csv(delimiter)) => {
-                            reader.start_csv(delimiter)?;
-                        }
-                        Some(Style::Plain) => {
-                            let entry = plain_row(reader.splitter.text(), line);
-                            if let Some(Entry::Invalid(_)) = &entry
-                                && !text.is_ascii()
-                            {
-                                // No host is written in another script: this is a label
-                                // (主机地址), so likely a header; a mistyped ASCII address is
-                                // a bad row like any other.
-                                return Err(InventoryError::NotAHostList {
-                                    path: path.to_path_buf(),
-                                    first: fields::excerpt(text.trim()),
-                                });
-                            }
-                            reader.peeked = entry;
-                        }
-                    }
-                    break;
-                }
-            }
-        }
+        reader.read_head()?;
         if reader.peeked.is_none() {
             reader.peeked = reader.next_entry();
         }
@@ -212,6 +179,49 @@ impl InventoryReader {
             });
         }
         Ok(reader)
+    }
+
+    /// Reads up to the first row that is not blank or a comment: it tells a CSV (it is then
+    /// the header) from a host list (it is then the first entry).
+    fn read_head(&mut self) -> Result<(), InventoryError> {
+        let io_error = |source| InventoryError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        while let Some(row) = self.splitter.next_row().map_err(io_error)? {
+            match row {
+                Row::TooLong { line, .. } => {
+                    self.peeked = Some(too_long(line, "row".into()));
+                    break;
+                }
+                Row::Text { line } => {
+                    let text = String::from_utf8_lossy(self.splitter.text()).into_owned();
+                    match sniff(&text) {
+                        None => continue,
+                        Some(Style::Csv(delimiter)) => {
+                            self.start_csv(delimiter)?;
+                        }
+                        Some(Style::Plain) => {
+                            let entry = plain_row(self.splitter.text(), line);
+                            if let Some(Entry::Invalid(_)) = &entry
+                                && !text.is_ascii()
+                            {
+                                // No host is written in another script: this is a label
+                                // (主机地址), so likely a header; a mistyped ASCII address is
+                                // a bad row like any other.
+                                return Err(InventoryError::NotAHostList {
+                                    path: self.path.clone(),
+                                    first: fields::excerpt(text.trim()),
+                                });
+                            }
+                            self.peeked = entry;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The header is the row just read.
@@ -255,7 +265,7 @@ impl InventoryReader {
         })?;
         rows.columns = header.columns;
         rows.labels = labels.iter().map(|l| fields::excerpt(l.trim())).collect();
-        self.unused = header.unused;
+        self.unused = header.unused.into_iter().take(12).collect();
         self.splitter.set_style(Style::Csv(delimiter));
         self.rows = Rows::Csv(Box::new(rows));
         Ok(())
@@ -265,8 +275,8 @@ impl InventoryReader {
         &self.path
     }
 
-    /// Header labels that no field reads and that are not known export columns: the
-    /// caller warns about them, so a misspelt column is not silently ignored.
+    /// Header labels that no field reads and that are not known export columns (the first
+    /// dozen): the caller warns about them, so a misspelt column is not silently ignored.
     pub fn unused_columns(&self) -> &[String] {
         &self.unused
     }
