@@ -112,13 +112,19 @@ async fn stdin_is_read_for_dash_and_named_stdin() {
     let lab = Lab::start(&[scenarios::OK_ROOT]).await.unwrap();
     let port = lab.port(&scenarios::OK_ROOT);
     let inventory = format!(
-        "name,host,port,admin_user\r\ngood,127.0.0.1,{port},lab-root\r\nbad,127.0.0.1,0,lab-root\r\n"
+        "name,host,port,admin_user,owner\r\ngood,127.0.0.1,{port},lab-root,me\r\nbad,127.0.0.1,0,lab-root,\r\n"
     );
     let mut argv = lab.check_args_for(Path::new("-"));
     argv.extend(args(["--format", "jsonl", "--quiet"]));
     let run = prober_with_stdin(argv, inventory.into_bytes()).await;
     assert_eq!(run.status, 1, "{}", run.stderr);
     assert_eq!(run.record("good")["category"], "ok");
+    assert!(
+        run.stderr
+            .contains("warning: inventory stdin: columns not read: owner"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
         run.record("bad")["message"],
         "stdin: line 3, field port: port 0 is out of range 1-65535"
