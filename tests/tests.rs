@@ -10,5 +10,6 @@ mod compose_files;
 mod farm;
 mod koko;
 mod koko_fixture;
+mod preflight;
 mod readme;
 mod real_sshd;
