@@ -783,7 +783,7 @@ mod tests {
         assert!(credential.problem().is_none(), "still used, as decided");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
-            warnings[0].starts_with("credential `open`: WARNING: UNPROTECTED PRIVATE KEY FILE!"),
+            warnings[0].starts_with("credential `open`: UNPROTECTED PRIVATE KEY FILE!"),
             "{}",
             warnings[0]
         );

@@ -61,7 +61,7 @@ pub fn unprotected_key(path: &Path) -> Option<String> {
     let own = meta.uid() == nix::unistd::getuid().as_raw();
     (own && mode & 0o077 != 0).then(|| {
         format!(
-            "WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions 0{mode:o} for '{}' are too open; ssh ignores such a key, the prober still uses it (chmod 600 it)",
+            "UNPROTECTED PRIVATE KEY FILE! Permissions 0{mode:o} for '{}' are too open: ssh ignores such a key, the prober still uses it (chmod 600 it)",
             path.display()
         )
     })
