@@ -183,9 +183,9 @@ categories! {
         en: "Verify the fingerprint and add it to known_hosts, or run with --host-key-check accept-new.",
         zh: "known_hosts 中没有该主机密钥且启用了严格检查：核实指纹后加入 known_hosts，或使用 --host-key-check accept-new。";
     CredentialUnavailable => "credential_unavailable", Some(Stage::Auth),
-        meaning: "The credential's secret could not be read on this machine (environment variable unset, password file missing) or its ssh-agent cannot be reached (SSH_AUTH_SOCK unset, nothing listening); found before connecting.",
-        en: "Set the environment variable or create the file the credentials file names for this credential; for agent = true, start ssh-agent and export SSH_AUTH_SOCK in the prober's environment.",
-        zh: "无法读取该凭据的密码（环境变量未设置或密码文件不存在），或无法连接 ssh-agent（未设置 SSH_AUTH_SOCK 或其套接字无人监听）：按凭据文件中的配置提供密码；使用 agent = true 时请启动 ssh-agent 并在运行 prober 的环境中导出 SSH_AUTH_SOCK。";
+        meaning: "The credential's secret could not be read on this machine (environment variable unset, password file missing) or its ssh-agent cannot be used (SSH_AUTH_SOCK unset, no agent answering, no keys in it); found before connecting.",
+        en: "Set the environment variable or create the file the credentials file names for this credential; for agent = true, start ssh-agent, ssh-add the key and export SSH_AUTH_SOCK in the prober's environment.",
+        zh: "无法读取该凭据的密码（环境变量未设置或密码文件不存在），或无法使用 ssh-agent（未设置 SSH_AUTH_SOCK、无 agent 应答或其中没有密钥）：按凭据文件中的配置提供密码；使用 agent = true 时请启动 ssh-agent、用 ssh-add 加入密钥，并在运行 prober 的环境中导出 SSH_AUTH_SOCK。";
     KeyUnreadable => "key_unreadable", Some(Stage::Auth),
         meaning: "The private key file is missing, unreadable, not a supported key format, or a public key (.pub) given where the private key belongs; or a system user's public_key_file cannot be read. Found before connecting.",
         en: "Check the key path (relative to the credentials file; ~/ is your home), that it names the private key and not the .pub, and its format (OpenSSH, PEM/PKCS#1, PKCS#8 or PuTTY; RSA, Ed25519 or ECDSA).",

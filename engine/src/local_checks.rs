@@ -1,12 +1,14 @@
 //! What can be known about a credential on this machine before any connection: where its
 //! files are (`~/` expanded), whether a key file is a public key, whether ssh would refuse
-//! a key for its mode, and whether the ssh-agent answers. The credentials module asks these
+//! a key for its mode, and whether the ssh-agent answers with a key. The credentials module asks these
 //! once per credential, so a problem is found once, not once per asset.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use russh::keys::agent::client::AgentClient;
 
 /// `file` as given in the credentials file or on the command line: `~` and `~/…` are
 /// under `home` (as ssh reads `IdentityFile ~/…`: no shell expands a quoted value or a
@@ -67,20 +69,52 @@ pub fn unprotected_key(path: &Path) -> Option<String> {
     })
 }
 
-/// The agent's socket from `SSH_AUTH_SOCK`, if something listens there. Connecting to a
-/// local unix socket is all it takes; the agent's keys are asked for per login.
+/// How long the agent has to list its keys: a local socket answers at once or never.
+const AGENT_ANSWER: Duration = Duration::from_secs(5);
+
+/// The agent's socket from `SSH_AUTH_SOCK`, if an agent answers there with at least one
+/// key: an agent nobody `ssh-add`ed to is as useless as none, and as knowable up front.
 pub fn agent_socket(var: Option<&OsStr>) -> Result<PathBuf, String> {
     let path = match var {
         Some(path) if !path.is_empty() => PathBuf::from(path),
         _ => return Err("ssh-agent: SSH_AUTH_SOCK is not set (no agent in this session)".into()),
     };
-    match UnixStream::connect(&path) {
+    match agent_keys(&path) {
+        Ok(0) => Err(format!(
+            "ssh-agent at {} holds no keys (ssh-add them)",
+            path.display()
+        )),
         Ok(_) => Ok(path),
         Err(e) => Err(format!(
-            "ssh-agent: cannot connect to SSH_AUTH_SOCK {}: {e}",
+            "ssh-agent: cannot use SSH_AUTH_SOCK {}: {e}",
             path.display()
         )),
     }
+}
+
+/// How many keys the agent at `path` lists. Credentials are read while the run is being
+/// built, inside its runtime, and russh's agent client is async: the question gets a
+/// thread and a small runtime of its own.
+fn agent_keys(path: &Path) -> Result<usize, String> {
+    let ask = || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let listed = async {
+                let mut agent = AgentClient::connect_uds(path).await?;
+                agent.request_identities().await
+            };
+            match tokio::time::timeout(AGENT_ANSWER, listed).await {
+                Ok(Ok(keys)) => Ok(keys.len()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer in {} s", AGENT_ANSWER.as_secs())),
+            }
+        })
+    };
+    std::thread::scope(|scope| scope.spawn(ask).join())
+        .unwrap_or_else(|_| Err("the agent check failed".into()))
 }
 
 #[cfg(test)]
@@ -153,21 +187,65 @@ mod tests {
         assert!(unprotected_key(&dir.path().join("missing")).is_none());
     }
 
+    /// A fake agent on a unix socket: answers one request for identities with `keys`.
+    fn fake_agent(path: &Path, keys: &[String]) -> std::thread::JoinHandle<()> {
+        use base64::Engine;
+        use std::io::{Read, Write};
+        let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+        let put = |out: &mut Vec<u8>, bytes: &[u8]| {
+            out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+            out.extend_from_slice(bytes);
+        };
+        let mut body = vec![12]; // SSH_AGENT_IDENTITIES_ANSWER
+        body.extend_from_slice(&(keys.len() as u32).to_be_bytes());
+        for key in keys {
+            let blob = key.split_whitespace().nth(1).unwrap();
+            let blob = base64::engine::general_purpose::STANDARD
+                .decode(blob)
+                .unwrap();
+            put(&mut body, &blob);
+            put(&mut body, b"test key");
+        }
+        let mut answer = Vec::new();
+        put(&mut answer, &body);
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut length = [0; 4];
+            stream.read_exact(&mut length).unwrap();
+            let mut request = vec![0; u32::from_be_bytes(length) as usize];
+            stream.read_exact(&mut request).unwrap();
+            assert_eq!(request, [11], "SSH_AGENTC_REQUEST_IDENTITIES");
+            stream.write_all(&answer).unwrap();
+        })
+    }
+
     #[test]
-    fn the_agent_must_be_set_and_listening() {
+    fn the_agent_must_be_set_answer_and_hold_a_key() {
+        use russh::keys::{Algorithm, PrivateKey};
         let unset = agent_socket(None).unwrap_err();
         assert!(unset.contains("SSH_AUTH_SOCK is not set"), "{unset}");
         assert!(agent_socket(Some(OsStr::new(""))).is_err());
 
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("agent.sock");
-        let gone = agent_socket(Some(path.as_os_str())).unwrap_err();
+        let gone = dir.path().join("gone.sock");
+        let why = agent_socket(Some(gone.as_os_str())).unwrap_err();
         assert!(
-            gone.contains("cannot connect") && gone.contains("agent.sock"),
-            "{gone}"
+            why.contains("cannot use") && why.contains("gone.sock"),
+            "{why}"
         );
 
-        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        assert_eq!(agent_socket(Some(path.as_os_str())).unwrap(), path);
+        let empty = dir.path().join("empty.sock");
+        let agent = fake_agent(&empty, &[]);
+        let why = agent_socket(Some(empty.as_os_str())).unwrap_err();
+        assert!(why.contains("holds no keys"), "{why}");
+        agent.join().unwrap();
+
+        let key =
+            PrivateKey::random(&mut russh::keys::key::safe_rng(), Algorithm::Ed25519).unwrap();
+        let public = key.public_key().to_openssh().unwrap();
+        let loaded = dir.path().join("loaded.sock");
+        let agent = fake_agent(&loaded, &[public]);
+        assert_eq!(agent_socket(Some(loaded.as_os_str())).unwrap(), loaded);
+        agent.join().unwrap();
     }
 }
