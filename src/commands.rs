@@ -189,9 +189,10 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary::default();
     let prober = Arc::new(prober);
+    let credentials = Arc::new(spec.credentials);
     let run = Run {
         prober: prober.clone(),
-        credentials: Arc::new(spec.credentials),
+        credentials: credentials.clone(),
         mode: spec.mode,
         lang: output.lang,
         concurrency,
@@ -208,6 +209,9 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     summary.lost = dispatcher.await.unwrap_or(1);
     summary.elapsed = started.elapsed();
     progress.finish();
+    for line in credentials.unusable_report() {
+        eprintln!("error: {line}");
+    }
     sink.finish(&summary).map_err(output_error)?;
     if !output.quiet {
         report_end(&summary, &prober);

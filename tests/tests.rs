@@ -11,5 +11,6 @@ mod farm;
 mod input;
 mod koko;
 mod koko_fixture;
+mod preflight;
 mod readme;
 mod real_sshd;

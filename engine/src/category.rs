@@ -183,13 +183,13 @@ categories! {
         en: "Verify the fingerprint and add it to known_hosts, or run with --host-key-check accept-new.",
         zh: "known_hosts 中没有该主机密钥且启用了严格检查：核实指纹后加入 known_hosts，或使用 --host-key-check accept-new。";
     CredentialUnavailable => "credential_unavailable", Some(Stage::Auth),
-        meaning: "The credential's secret could not be read on this machine (environment variable unset, password file missing).",
-        en: "Set the environment variable or create the file the credentials file names for this credential.",
-        zh: "无法读取该凭据的密码（环境变量未设置或密码文件不存在）：按凭据文件中的配置提供密码。";
+        meaning: "The credential's secret could not be read on this machine (environment variable unset, password file missing) or its ssh-agent cannot be used (SSH_AUTH_SOCK unset, no agent answering, no keys in it); found before connecting.",
+        en: "Set the environment variable or create the file the credentials file names for this credential; for agent = true, start ssh-agent, ssh-add the key and export SSH_AUTH_SOCK in the prober's environment.",
+        zh: "无法读取该凭据的密码（环境变量未设置或密码文件不存在），或无法使用 ssh-agent（未设置 SSH_AUTH_SOCK、无 agent 应答或其中没有密钥）：按凭据文件中的配置提供密码；使用 agent = true 时请启动 ssh-agent、用 ssh-add 加入密钥，并在运行 prober 的环境中导出 SSH_AUTH_SOCK。";
     KeyUnreadable => "key_unreadable", Some(Stage::Auth),
-        meaning: "The private key file is missing, unreadable or not a supported key format.",
-        en: "Check the key path and format (OpenSSH, PEM/PKCS#1, PKCS#8 or PuTTY; RSA, Ed25519 or ECDSA).",
-        zh: "私钥文件不存在、无法读取或格式不支持：检查路径与格式（OpenSSH、PEM、PKCS#8、PuTTY；RSA/Ed25519/ECDSA）。";
+        meaning: "The private key file is missing, unreadable, not a supported key format, or a public key (.pub) given where the private key belongs; or a system user's public_key_file cannot be read. Found before connecting.",
+        en: "Check the key path (relative to the credentials file; ~/ is your home), that it names the private key and not the .pub, and its format (OpenSSH, PEM/PKCS#1, PKCS#8 or PuTTY; RSA, Ed25519 or ECDSA).",
+        zh: "私钥文件不存在、无法读取、格式不支持，或填写的是公钥（.pub）而非私钥；或系统用户的 public_key_file 无法读取：检查路径（相对于凭据文件，~/ 表示主目录）、确认填写的是私钥而非 .pub，以及格式（OpenSSH、PEM、PKCS#8、PuTTY；RSA/Ed25519/ECDSA）。";
     KeyPassphraseRequired => "key_passphrase_required", Some(Stage::Auth),
         meaning: "The private key is encrypted and no passphrase, or a wrong one, was given.",
         en: "Give the key's passphrase (key_passphrase_env or key_passphrase_file in the credential).",

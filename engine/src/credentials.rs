@@ -6,10 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use russh::keys::{PrivateKey, PublicKey};
 use serde::Deserialize;
 use zeroize::Zeroizing;
+
+use crate::category::Category;
+use crate::local_checks::{self, locate};
 
 /// A password or passphrase. Its `Debug` never shows the value.
 #[derive(Clone)]
@@ -46,9 +50,13 @@ pub struct Credential {
     pub username: String,
     pub password: Option<Result<Secret, String>>,
     pub key: Option<Result<Arc<PrivateKey>, KeyProblem>>,
-    pub agent: bool,
+    /// The ssh-agent's socket, when the credential uses the agent.
+    pub agent: Option<Result<PathBuf, String>>,
     /// What the bastion pushes for this account, when it is a system user.
     pub expect: Expectations,
+    /// How many assets of the run name it, so an unusable one is reported once with its
+    /// reach instead of once per asset.
+    pub uses: AtomicUsize,
 }
 
 /// A system user as the bastion pushes it: checked on the asset when its login fails, or
@@ -66,12 +74,53 @@ pub struct Expectations {
 impl Credential {
     /// Whether the prober can log in with it, or only knows its public key.
     pub fn can_log_in(&self) -> bool {
-        self.password.is_some() || self.key.is_some() || self.agent
+        self.password.is_some() || self.key.is_some() || self.agent.is_some()
     }
 
     /// Whether a password is its only way in: what a refused login then says differs.
     pub fn password_only(&self) -> bool {
-        self.password.is_some() && self.key.is_none() && !self.agent
+        self.password.is_some() && self.key.is_none() && self.agent.is_none()
+    }
+
+    /// Why it cannot work on this machine: the verdict of every login that would use it,
+    /// given before connecting. Any part it names and cannot have (key, password, agent,
+    /// public key) is enough, as a login with only the rest would not test what the
+    /// bastion uses.
+    pub fn problem(&self) -> Option<(Category, &str)> {
+        if let Some(Err(problem)) = &self.key {
+            return Some(match problem {
+                KeyProblem::Unreadable(m) => (Category::KeyUnreadable, m),
+                KeyProblem::PassphraseRequired(m) => (Category::KeyPassphraseRequired, m),
+            });
+        }
+        if let Some(Err(m)) = &self.password {
+            return Some((Category::CredentialUnavailable, m));
+        }
+        if let Some(Err(m)) = &self.agent {
+            return Some((Category::CredentialUnavailable, m));
+        }
+        match &self.expect.public_key {
+            Some(Err(m)) => Some((Category::KeyUnreadable, m)),
+            _ => None,
+        }
+    }
+
+    /// One more asset names it.
+    pub fn used(&self) {
+        self.uses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The line that says, once, why it cannot work and how many assets that stopped.
+    fn unusable_line(&self) -> Option<String> {
+        let (category, cause) = self.problem()?;
+        let uses = self.uses.load(Ordering::Relaxed);
+        (uses > 0).then(|| {
+            let assets = if uses == 1 { "asset uses" } else { "assets use" };
+            format!(
+                "credential `{}` cannot be used: {cause}; {uses} {assets} it, recorded as {category} without connecting",
+                self.name
+            )
+        })
     }
 }
 
@@ -227,6 +276,24 @@ impl Credentials {
         self.fallback.is_some()
     }
 
+    /// One line per credential that cannot work and that assets of the run named.
+    pub fn unusable_report(&self) -> Vec<String> {
+        let mut named: Vec<&Arc<Credential>> = self.named.values().collect();
+        named.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut jump_hosts: Vec<&Arc<JumpHost>> = self.jump_hosts.values().collect();
+        jump_hosts.sort_by(|a, b| a.name.cmp(&b.name));
+        let gateways = jump_hosts.iter().filter_map(|j| {
+            let line = j.credential.unusable_line()?;
+            Some(format!("gateway {line}"))
+        });
+        self.fallback
+            .iter()
+            .chain(named)
+            .filter_map(|c| c.unusable_line())
+            .chain(gateways)
+            .collect()
+    }
+
     /// The credential for a row: the one it names, else the command line's.
     pub fn for_row(&self, admin_user: Option<&str>) -> Result<Arc<Credential>, String> {
         match admin_user {
@@ -278,6 +345,8 @@ impl CredentialSpec {
 
     /// Reads the secrets the spec points at; `base` anchors relative paths.
     pub fn resolve(&self, name: &str, base: &Path, warnings: &mut Vec<String>) -> Credential {
+        let home = local_checks::home();
+        let at = |file: &PathBuf| locate(base, file, home.as_deref());
         let password = if let Some(p) = &self.password {
             Some(Ok(Secret::new(p.clone())))
         } else if let Some(var) = &self.password_env {
@@ -285,7 +354,7 @@ impl CredentialSpec {
         } else {
             self.password_file
                 .as_ref()
-                .map(|file| secret_from_file(&base.join(file), name, warnings))
+                .map(|file| secret_from_file(&at(file), name, warnings))
         };
         let key = self.key.as_ref().map(|file| {
             let passphrase = if let Some(var) = &self.key_passphrase_env {
@@ -293,17 +362,28 @@ impl CredentialSpec {
             } else {
                 self.key_passphrase_file
                     .as_ref()
-                    .map(|f| secret_from_file(&base.join(f), name, warnings))
+                    .map(|f| secret_from_file(&at(f), name, warnings))
             };
-            load_key(&base.join(file), passphrase)
+            let path = at(file);
+            let key = load_key(&path, passphrase);
+            // Only a private key: a `.pub` given by mistake is 0644 and says so itself.
+            if key.is_ok()
+                && let Some(warning) = local_checks::unprotected_key(&path)
+            {
+                warnings.push(format!("credential `{name}`: {warning}"));
+            }
+            key
         });
+        let agent = self
+            .agent
+            .then(|| local_checks::agent_socket(std::env::var_os("SSH_AUTH_SOCK").as_deref()));
         let public_key = if let Some(text) = &self.public_key {
             Some(parse_public_key(text))
         } else if let Some(file) = &self.public_key_file {
-            let path = base.join(file);
+            let path = at(file);
             Some(
                 std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                    .map_err(|e| format!("cannot read public key {}: {e}", path.display()))
                     .and_then(|text| parse_public_key(&text)),
             )
         } else {
@@ -317,13 +397,14 @@ impl CredentialSpec {
             username: self.username.clone(),
             password,
             key,
-            agent: self.agent,
+            agent,
             expect: Expectations {
                 uid: self.uid,
                 shell: self.shell.clone(),
                 sudo: self.sudo.clone(),
                 public_key,
             },
+            uses: AtomicUsize::new(0),
         }
     }
 }
@@ -424,6 +505,9 @@ pub fn load_key(
 ) -> Result<Arc<PrivateKey>, KeyProblem> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| KeyProblem::Unreadable(format!("cannot read key {}: {e}", path.display())))?;
+    if local_checks::is_public_key(&text) {
+        return Err(KeyProblem::Unreadable(local_checks::public_key_named(path)));
+    }
     let passphrase = match passphrase {
         Some(Ok(secret)) => Some(secret),
         Some(Err(problem)) => {
@@ -606,6 +690,161 @@ mod tests {
         let credential = spec.resolve("x", Path::new("."), &mut Vec::new());
         let problem = credential.password.unwrap().unwrap_err();
         assert!(problem.contains("PROBER_TEST_SURELY_UNSET_VAR is not set"));
+    }
+
+    /// Each local problem makes the credential unusable with its category, found at load.
+    #[test]
+    fn local_problems_are_found_once_at_load_with_their_category() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKey::random(
+            &mut russh::keys::key::safe_rng(),
+            russh::keys::Algorithm::Ed25519,
+        )
+        .unwrap();
+        let private = key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
+        let good = write(dir.path(), "id_ed25519", &private);
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write(
+            dir.path(),
+            "id_ed25519.pub",
+            &key.public_key().to_openssh().unwrap(),
+        );
+        let file = write(
+            dir.path(),
+            "c.toml",
+            "[credentials.missing]\nusername = \"u\"\nkey = \"nope\"\n\
+             [credentials.public]\nusername = \"u\"\nkey = \"id_ed25519.pub\"\n\
+             [credentials.no-passphrase]\nusername = \"u\"\nkey = \"id_ed25519\"\n\
+             key_passphrase_env = \"PROBER_TEST_SURELY_UNSET_PASSPHRASE\"\n\
+             [credentials.no-password-file]\nusername = \"u\"\npassword_file = \"gone.pw\"\n\
+             [credentials.no-public-key-file]\nusername = \"u\"\npublic_key_file = \"gone.pub\"\n\
+             [credentials.fine]\nusername = \"u\"\nkey = \"id_ed25519\"\n",
+        );
+        let creds = Credentials::load(&file).unwrap();
+        let problem = |name: &str| {
+            let credential = creds.named(name).unwrap();
+            credential
+                .problem()
+                .map(|(category, cause)| (category, cause.to_string()))
+        };
+        let (category, cause) = problem("missing").unwrap();
+        assert_eq!(category, Category::KeyUnreadable);
+        assert!(
+            cause.contains("cannot read key") && cause.contains("nope"),
+            "{cause}"
+        );
+        let (category, cause) = problem("public").unwrap();
+        assert_eq!(category, Category::KeyUnreadable);
+        assert!(
+            cause.contains("is a public key; give the private key"),
+            "{cause}"
+        );
+        let (category, cause) = problem("no-passphrase").unwrap();
+        assert_eq!(category, Category::KeyPassphraseRequired);
+        assert!(
+            cause.contains("PROBER_TEST_SURELY_UNSET_PASSPHRASE is not set"),
+            "{cause}"
+        );
+        let (category, cause) = problem("no-password-file").unwrap();
+        assert_eq!(category, Category::CredentialUnavailable);
+        assert!(cause.contains("gone.pw"), "{cause}");
+        let (category, cause) = problem("no-public-key-file").unwrap();
+        assert_eq!(category, Category::KeyUnreadable);
+        assert!(
+            cause.contains("public key") && cause.contains("gone.pub"),
+            "{cause}"
+        );
+        assert_eq!(problem("fine"), None);
+        assert!(creds.warnings.is_empty(), "{:?}", creds.warnings);
+
+        // Reported once, with the number of assets that named it, only when some did.
+        assert!(creds.unusable_report().is_empty());
+        for _ in 0..3 {
+            creds.named("missing").unwrap().used();
+        }
+        creds.named("fine").unwrap().used();
+        let report = creds.unusable_report();
+        assert_eq!(report.len(), 1, "{report:?}");
+        assert!(
+            report[0].starts_with("credential `missing` cannot be used: cannot read key")
+                && report[0].contains("3 assets use it, recorded as key_unreadable"),
+            "{}",
+            report[0]
+        );
+    }
+
+    #[test]
+    fn a_private_key_others_can_read_is_used_with_sshs_warning() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKey::random(
+            &mut russh::keys::key::safe_rng(),
+            russh::keys::Algorithm::Ed25519,
+        )
+        .unwrap();
+        let private = key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
+        let path = write(dir.path(), "id", &private);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let spec = CredentialSpec {
+            username: "u".into(),
+            key: Some("id".into()),
+            ..Default::default()
+        };
+        let mut warnings = Vec::new();
+        let credential = spec.resolve("open", dir.path(), &mut warnings);
+        assert!(credential.problem().is_none(), "still used, as decided");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("credential `open`: UNPROTECTED PRIVATE KEY FILE!"),
+            "{}",
+            warnings[0]
+        );
+    }
+
+    #[test]
+    fn tilde_paths_in_the_file_and_on_the_command_line_are_under_home() {
+        let Some(home) = local_checks::home() else {
+            return;
+        };
+        let spec = CredentialSpec {
+            username: "u".into(),
+            key: Some("~/.prober-test-surely-missing/id".into()),
+            ..Default::default()
+        };
+        let credential = spec.resolve("t", Path::new("/elsewhere"), &mut Vec::new());
+        let (_, cause) = credential.problem().unwrap();
+        let expected = home.join(".prober-test-surely-missing/id");
+        assert!(
+            cause.contains(&format!("cannot read key {}:", expected.display())),
+            "{cause}"
+        );
+    }
+
+    #[test]
+    fn an_agent_credential_without_an_agent_is_unavailable() {
+        let spec = CredentialSpec {
+            username: "u".into(),
+            agent: true,
+            ..Default::default()
+        };
+        let credential = spec.resolve("a", Path::new("."), &mut Vec::new());
+        // Whatever this machine's SSH_AUTH_SOCK, the credential says what it found.
+        match &credential.agent {
+            Some(Ok(_)) => assert!(credential.problem().is_none()),
+            Some(Err(why)) => {
+                assert!(why.starts_with("ssh-agent: "), "{why}");
+                assert_eq!(
+                    credential.problem().map(|(c, _)| c),
+                    Some(Category::CredentialUnavailable)
+                );
+            }
+            None => panic!("agent = true must be checked"),
+        }
     }
 
     #[test]

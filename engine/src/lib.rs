@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod inventory;
 pub mod known_hosts;
 pub mod limits;
+pub mod local_checks;
 pub mod pattern;
 pub mod probe;
 pub mod quote;

@@ -152,12 +152,18 @@ impl Run {
             _ => self.credentials.for_row(asset.admin_user.as_deref()),
         };
         match admin {
-            Ok(credential) => Plan::Probe(Box::new(Target {
-                asset,
-                jump_host,
-                credential,
-                system_users,
-            })),
+            Ok(credential) => {
+                let target = Target {
+                    asset,
+                    jump_host,
+                    credential,
+                    system_users,
+                };
+                // A credential that cannot work fails each login before any connection;
+                // the count lets the run say so once.
+                target.note_credential_uses();
+                Plan::Probe(Box::new(target))
+            }
             Err(reason) => {
                 let record = Record::unusable(path, &asset, Field::AdminUser, &reason, self.lang);
                 Plan::Report(Box::new(record))

@@ -2,6 +2,7 @@
 //! "none" request, as OpenSSH does), so a method the server does not offer is reported
 //! as unavailable instead of costing a failed attempt.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use russh::MethodSet;
@@ -12,20 +13,21 @@ use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use super::outcome::{Failure, Observations};
 use super::session::Session;
 use crate::category::{Category, Stage};
-use crate::credentials::{Credential, KeyProblem, Secret};
+use crate::credentials::{Credential, Secret};
 
 /// One way in the credential offers the server, in the order they are tried.
 enum Offer {
     Key(Arc<PrivateKey>),
     Password(Secret),
-    Agent,
+    /// The agent at this socket.
+    Agent(PathBuf),
 }
 
 impl Offer {
     /// The SSH method name this offer uses.
     fn method(&self) -> &'static str {
         match self {
-            Offer::Key(_) | Offer::Agent => "publickey",
+            Offer::Key(_) | Offer::Agent(_) => "publickey",
             Offer::Password(_) => "password",
         }
     }
@@ -114,39 +116,38 @@ pub async fn authenticate(
 }
 
 fn offers(credential: &Credential) -> Result<Vec<Offer>, Failure> {
-    let mut offers = Vec::new();
-    match &credential.key {
-        Some(Ok(key)) => offers.push(Offer::Key(key.clone())),
-        Some(Err(problem)) => return Err(key_problem(problem)),
-        None => {}
+    if let Some(failure) = unusable(credential) {
+        return Err(failure);
     }
-    if credential.agent {
-        offers.push(Offer::Agent);
-    }
-    match &credential.password {
-        Some(Ok(secret)) => offers.push(Offer::Password(secret.clone())),
-        Some(Err(problem)) => return Err(password_problem(credential, problem)),
-        None => {}
-    }
-    Ok(offers)
+    let key = credential
+        .key
+        .iter()
+        .flatten()
+        .map(|k| Offer::Key(k.clone()));
+    let agent = credential
+        .agent
+        .iter()
+        .flatten()
+        .map(|a| Offer::Agent(a.clone()));
+    let password = credential
+        .password
+        .iter()
+        .flatten()
+        .map(|p| Offer::Password(p.clone()));
+    Ok(key.chain(agent).chain(password).collect())
 }
 
-/// A private key that cannot be used, as its category.
-pub(super) fn key_problem(problem: &KeyProblem) -> Failure {
-    match problem {
-        KeyProblem::Unreadable(m) => Failure::at_home(Category::KeyUnreadable, m.clone()),
-        KeyProblem::PassphraseRequired(m) => {
-            Failure::at_home(Category::KeyPassphraseRequired, m.clone())
-        }
-    }
-}
-
-/// A password that could not be read (an unset variable, an unreadable file).
-pub(super) fn password_problem(credential: &Credential, problem: &str) -> Failure {
-    Failure::at_home(
-        Category::CredentialUnavailable,
-        format!("credential `{}`: {problem}", credential.name),
-    )
+/// The verdict of any login with a credential that cannot work on this machine, given
+/// before resolving or connecting: the run reports the cause once, each asset points at it.
+pub(super) fn unusable(credential: &Credential) -> Option<Failure> {
+    let (category, cause) = credential.problem()?;
+    Some(Failure::at_home(
+        category,
+        format!(
+            "credential `{}` cannot be used, so nothing was connected: {cause}",
+            credential.name
+        ),
+    ))
 }
 
 async fn run(
@@ -158,7 +159,7 @@ async fn run(
     match offer {
         Offer::Key(key) => Ok(vec![with_key(session, user, key.clone()).await?]),
         Offer::Password(secret) => Ok(vec![with_password(session, user, secret, allowed).await?]),
-        Offer::Agent => with_agent(session, user).await,
+        Offer::Agent(socket) => with_agent(session, user, socket).await,
     }
 }
 
@@ -281,11 +282,15 @@ fn is_password_prompt(prompt: &str) -> bool {
     prompt.contains("password") || prompt.contains("passcode") || prompt.contains("密码")
 }
 
-async fn with_agent(session: &mut Session, user: &str) -> Result<Vec<Tried>, Failure> {
+async fn with_agent(
+    session: &mut Session,
+    user: &str,
+    socket: &Path,
+) -> Result<Vec<Tried>, Failure> {
     let unavailable = |e: &dyn std::fmt::Display| {
         Failure::at_home(Category::CredentialUnavailable, format!("ssh-agent: {e}"))
     };
-    let mut agent = AgentClient::connect_env()
+    let mut agent = AgentClient::connect_uds(socket)
         .await
         .map_err(|e| unavailable(&e))?;
     let identities = agent

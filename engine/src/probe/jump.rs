@@ -204,6 +204,17 @@ impl Prober {
             State::Down(failure) => return Err(failure.clone()),
             _ => {}
         }
+        // A gateway credential that cannot work keeps its own category: the fix is on
+        // this machine, not in the bastion's domain settings that jump_auth_failed names.
+        if let Some(local) = super::auth::unusable(&jump.credential) {
+            let failure = Failure::new(
+                local.category,
+                Stage::Jump,
+                format!("jump host {}: {}", jump.name, local.message),
+            );
+            *state = State::Down(failure.clone());
+            return Err(failure);
+        }
         let deadline = Deadline::after(self.timeouts.total);
         let mut observations = Observations::default();
         // Boxed: a jump host's own login is direct, but the compiler cannot know that.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use super::auth::{key_problem, names, password_problem, protocol, with_key, with_password};
+use super::auth::{names, protocol, unusable, with_key, with_password};
 use super::deadline::Deadline;
 use super::outcome::{AssetProbe, Failure, Observations, Probed, Probing, SystemUserProbed};
 use super::session::Session;
@@ -220,6 +220,10 @@ impl Prober {
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
         let t = &self.timeouts;
+        if let Some(mut failure) = unusable(&target.credential) {
+            failure.stage = Stage::Gateway;
+            return Err(failure);
+        }
         let (tcp, _) = self
             .tcp(&target.host, target.port, None, obs, deadline)
             .await?;
@@ -358,7 +362,6 @@ async fn authenticate_once(
                 )),
             }
         }
-        (Some(Err(problem)), _) => Err(key_problem(problem)),
         (None, Some(Ok(password))) => {
             let tried = with_password(session, login, password, &methods).await?;
             match tried.result {
@@ -375,11 +378,13 @@ async fn authenticate_once(
                 }
             }
         }
-        (None, Some(Err(problem))) => Err(password_problem(credential, problem)),
-        (None, None) => Err(Failure::at_home(
-            Category::CredentialUnavailable,
-            "no key or password for the JumpServer user",
-        )),
+        (Some(Err(_)), _) | (None, Some(Err(_))) | (None, None) => Err(unusable(credential)
+            .unwrap_or_else(|| {
+                Failure::at_home(
+                    Category::CredentialUnavailable,
+                    "no key or password for the JumpServer user",
+                )
+            })),
     }
 }
 
@@ -443,8 +448,9 @@ mod tests {
                 username: name.into(),
                 password: None,
                 key: None,
-                agent: false,
+                agent: None,
                 expect: Default::default(),
+                uses: Default::default(),
             })
         };
         let plain = KokoTarget::new("h".into(), 2222, credential("alice"), None);

@@ -110,6 +110,22 @@ impl Target {
         }
     }
 
+    /// Counts the asset once toward each credential it names (its admin, its jump host's,
+    /// its system users'), for the run's one line about each that cannot work.
+    pub fn note_credential_uses(&self) {
+        let jump = self.jump_host.as_ref().map(|j| &j.credential);
+        let mut named: Vec<&Credential> = Some(self.credential.as_ref())
+            .into_iter()
+            .chain(jump)
+            .chain(self.system_users.iter().map(Arc::as_ref))
+            .collect();
+        named.sort_by_key(|c| std::ptr::from_ref(*c));
+        named.dedup_by_key(|c| std::ptr::from_ref(*c));
+        for credential in named {
+            credential.used();
+        }
+    }
+
     fn via(&self) -> String {
         self.jump_host
             .as_ref()
@@ -197,6 +213,9 @@ impl Prober {
         obs: &mut Observations,
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
+        if let Some(failure) = auth::unusable(credential) {
+            return Err(failure);
+        }
         let t = &self.timeouts;
         let known_name = known_hosts_name(host, port);
         let mut session = match route {

@@ -188,7 +188,10 @@ async fn own_login(
     deadline: &Deadline,
 ) -> OwnLogin {
     let mut probing = Probing::start();
-    let login = if credential.can_log_in() {
+    // Also a system user known only by its public key: an unreadable one is no check.
+    let login = if let Some(failure) = super::auth::unusable(credential) {
+        Err(failure)
+    } else if credential.can_log_in() {
         let route = target.route(admin.observations.ip);
         log_in(
             prober,

@@ -7,8 +7,9 @@ fn credential(username: &str, expect: Expectations) -> Credential {
         username: username.into(),
         password: None,
         key: None,
-        agent: false,
+        agent: None,
         expect,
+        uses: Default::default(),
     }
 }
 
