@@ -279,10 +279,9 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     if !output.quiet {
         report_end(&summary, &prober);
     }
-    Ok(Finished {
-        signal: signals.first(),
-        summary,
-    })
+    // A signal that came once every row was done stopped nothing: the verdicts decide.
+    let signal = summary.interruption.as_ref().and(signals.first());
+    Ok(Finished { signal, summary })
 }
 
 /// A second signal: the run ends now. Records written so far are whole lines; results

@@ -301,7 +301,8 @@ async fn sigterm_leaves_every_format_valid_and_complete() {
 async fn probes_that_end_within_the_grace_get_their_own_verdict() {
     let slow = SlowFarm::start().await;
     let output = slow.path("results.jsonl");
-    let extra = ["--banner-timeout", "1s", "--grace", "60m"];
+    // The silent ones time out on their own, well after the signal and well within the grace.
+    let extra = ["--banner-timeout", "3s", "--grace", "60m"];
     let (mut child, stderr) = slow.start_check("jsonl", &output, &extra);
     slow.every_slot_silent(&mut child).await;
     send(&child, Signal::SIGINT);
