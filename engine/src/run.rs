@@ -437,7 +437,7 @@ fn interrupted(name: &str, host: &str, port: u16, message: &str, lang: Lang) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{DEFAULT_JUMP_CHANNELS, Settings, Timeouts};
+    use crate::probe::{DEFAULT_JUMP_CHANNELS, KokoTarget, Settings, Timeouts};
 
     /// A run of `rows` rows, each an asset on `port` with two system users, one probe at
     /// a time, stopped through the returned sender.
@@ -557,5 +557,26 @@ mod tests {
         }
         let ended = dispatcher.await.unwrap();
         assert_eq!((own, ended.lost, ended.interruption), (3, 0, None));
+    }
+
+    #[tokio::test]
+    async fn a_gateway_check_cut_short_is_recorded_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let (mut run, _, stop) = run(dir.path(), port, 0);
+        let user = run.credentials.named("admin").unwrap();
+        let koko = KokoTarget::new("127.0.0.1".into(), port, user, Some(port));
+        run.mode = Mode::Koko(Arc::new(koko));
+        let (mut records, dispatcher) = run.start(None);
+        stop.send_replace(Some("SIGTERM"));
+        let mut names = Vec::new();
+        while let Some(record) = records.recv().await {
+            assert_eq!(record.category, Category::Interrupted, "{record:?}");
+            names.push(record.name);
+        }
+        assert_eq!(names, KOKO_RESULTS);
+        let interruption = dispatcher.await.unwrap().interruption.unwrap();
+        assert_eq!((interruption.by, interruption.cut_short), ("SIGTERM", 2));
     }
 }
