@@ -66,6 +66,8 @@ struct Staged {
     temp: TempPath,
     /// Another handle on the file the sink writes, to sync it before the rename.
     file: File,
+    /// Where it goes: the target, or the file a symlink target points to.
+    real: PathBuf,
 }
 
 impl Destination {
@@ -87,13 +89,16 @@ impl Destination {
             };
             return Ok((destination, Box::new(BufWriter::new(file))));
         }
-        let dir = match path.parent() {
+        // Through a symlink, the file it points to is replaced, as `File::create` would
+        // write it, not the link.
+        let real = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = match real.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let name = path
+        let name = real
             .file_name()
-            .unwrap_or(path.as_os_str())
+            .unwrap_or(real.as_os_str())
             .to_string_lossy();
         // 0666 as `File::create` asks: the umask decides, not tempfile's private 0600.
         let (file, temp) = tempfile::Builder::new()
@@ -106,7 +111,7 @@ impl Destination {
         let writer = file.try_clone().map_err(error)?;
         let destination = Destination {
             target: Some(path.to_path_buf()),
-            staged: Some(Staged { temp, file }),
+            staged: Some(Staged { temp, file, real }),
         };
         Ok((destination, Box::new(BufWriter::new(writer))))
     }
@@ -133,7 +138,10 @@ impl Destination {
         };
         let error = |source| OutputError::file(target, source);
         staged.file.sync_all().map_err(error)?;
-        staged.temp.persist(target).map_err(|e| error(e.error))?;
+        staged
+            .temp
+            .persist(&staged.real)
+            .map_err(|e| error(e.error))?;
         Ok(())
     }
 
@@ -173,6 +181,21 @@ mod tests {
         assert_eq!(destination.abandon(), Some(path.clone()));
         assert_eq!(fs::read_to_string(&path).unwrap(), "previous");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_staged_file_replaces_what_a_symlink_points_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        fs::write(&real, "previous").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let (destination, mut out) = Destination::open(Some(&link), Format::Json).unwrap();
+        out.write_all(b"[]\n").unwrap();
+        out.flush().unwrap();
+        destination.commit().unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "[]\n");
     }
 
     #[test]
