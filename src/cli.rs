@@ -211,6 +211,10 @@ pub struct ProbeArgs {
     /// no limit.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub per_host: usize,
+    /// On SIGINT or SIGTERM, how long probes in flight may still take; those still running
+    /// then are recorded as `interrupted`. A second signal ends the run at once.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub grace: Duration,
     /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -220,7 +224,8 @@ pub struct ProbeArgs {
 pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write results here instead of stdout.
+    /// Write results here instead of stdout (`-`: stdout). json and junit are written
+    /// beside it first and renamed into place when complete.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Language of hints.

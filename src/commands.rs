@@ -1,10 +1,9 @@
 //! The subcommands, wired from the pieces: credentials, inventory, prober, runner, sinks.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use prober_engine::credentials::{CredentialSpec, Credentials};
@@ -13,15 +12,17 @@ use prober_engine::inventory::{InventoryReader, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
-use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget};
+use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget, human_duration};
 use prober_engine::report::{self, Summary, progress::Progress};
-use prober_engine::run::Run;
+use prober_engine::run::{Gauges, Interrupt, Run};
 use prober_engine::text;
 
 use crate::cli::{
     CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
 };
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use crate::signals::{Signal, Signals};
 
 /// Results could not be written: the run stops. Kept apart from other errors because a
 /// closed stdout is how `prober … | head` says it has seen enough.
@@ -35,6 +36,13 @@ pub struct OutputError {
 }
 
 impl OutputError {
+    pub fn file(path: &Path, source: io::Error) -> OutputError {
+        OutputError {
+            target: Some(path.to_path_buf()),
+            source,
+        }
+    }
+
     pub fn stdout(source: io::Error) -> OutputError {
         OutputError {
             target: None,
@@ -50,9 +58,9 @@ impl OutputError {
 /// Runs one subcommand to its end.
 pub async fn run(command: Command) -> anyhow::Result<Outcome> {
     Ok(match command {
-        Command::Check(args) => check(&args).await?.all_ok().into(),
-        Command::Prepush(args) => prepush(&args).await?.all_ok().into(),
-        Command::Gateway(args) => gateway(&args).await?.all_ok().into(),
+        Command::Check(args) => check(&args).await?.outcome(),
+        Command::Prepush(args) => prepush(&args).await?.outcome(),
+        Command::Gateway(args) => gateway(&args).await?.outcome(),
         Command::Demo(args) => crate::demo::run(args).await?,
         Command::Farm(args) => crate::farm::run(args).await?,
         Command::Explain(args) => {
@@ -62,13 +70,29 @@ pub async fn run(command: Command) -> anyhow::Result<Outcome> {
     })
 }
 
-pub async fn check(args: &CheckArgs) -> anyhow::Result<Summary> {
+/// A run that ended, to its end or early.
+pub struct Finished {
+    pub summary: Summary,
+    /// The first signal, if one stopped the run.
+    pub signal: Option<Signal>,
+}
+
+impl Finished {
+    pub fn outcome(&self) -> Outcome {
+        match self.signal {
+            Some(signal) => Outcome::Interrupted(signal),
+            None => self.summary.all_ok().into(),
+        }
+    }
+}
+
+pub async fn check(args: &CheckArgs) -> anyhow::Result<Finished> {
     let credentials = credentials(args)?;
     execute(Spec::of(args, credentials, Mode::Check, "prober check")).await
 }
 
 /// `--system-user` names a credential (its user name and uid), or else a user name.
-pub async fn prepush(args: &PrepushArgs) -> anyhow::Result<Summary> {
+pub async fn prepush(args: &PrepushArgs) -> anyhow::Result<Finished> {
     let credentials = credentials(&args.check)?;
     let name = args.system_user.as_str();
     let target = match credentials.named(name) {
@@ -81,7 +105,7 @@ pub async fn prepush(args: &PrepushArgs) -> anyhow::Result<Summary> {
 }
 
 /// The gateway itself (and its web terminal port), then the inventory through it.
-pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
+pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
     let mut credentials = match &args.credentials {
         Some(path) => Credentials::load(path)?,
         None => Credentials::default(),
@@ -106,6 +130,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
         read: args.read.options(),
         probe: &args.probe,
         output: &args.output,
+        credentials_file: args.credentials.as_deref(),
         credentials,
         mode: Mode::Koko(Arc::new(koko)),
         command: "prober gateway",
@@ -119,6 +144,8 @@ struct Spec<'a> {
     read: ReadOptions,
     probe: &'a ProbeArgs,
     output: &'a OutputArgs,
+    /// Read by the run: results must not be written over it.
+    credentials_file: Option<&'a Path>,
     credentials: Credentials,
     mode: Mode,
     /// Names the run where a format has a title (JUnit's test suite).
@@ -132,6 +159,7 @@ impl<'a> Spec<'a> {
             read: args.read.options(),
             probe: &args.probe,
             output: &args.output,
+            credentials_file: args.credentials.as_deref(),
             credentials,
             mode,
             command,
@@ -139,10 +167,23 @@ impl<'a> Spec<'a> {
     }
 }
 
-async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
+async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
+    // Before anything that takes time: a signal from now on stops the run properly.
+    let signals = Signals::listen()?;
     for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
+    let settings = spec.probe.settings();
+    let output = spec.output;
+    let inputs: Vec<(&str, &Path)> = [
+        ("inventory", spec.inventory),
+        ("credentials file", spec.credentials_file),
+        ("known_hosts file", settings.known_hosts.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| Some((what, path?)))
+    .collect();
+    output::refuse_inputs(output.output.as_deref(), &inputs)?;
     let inventory = spec
         .inventory
         .map(|path| InventoryReader::open(path, &spec.read))
@@ -156,7 +197,6 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
             inventory.unused_columns().join(", ")
         );
     }
-    let settings = spec.probe.settings();
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
         return Err(anyhow!(
             "no known_hosts file: HOME is not set; give --known-hosts FILE, or --host-key-check off"
@@ -174,49 +214,125 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
         eprintln!("warning: {warning}");
     }
 
-    let output = spec.output;
-    let output_error = |source| OutputError {
-        target: output.output.clone(),
-        source,
-    };
-    let out: Box<dyn Write + Send> = match &output.output {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(output_error)?)),
-        None => Box::new(BufWriter::new(io::stdout())),
-    };
-    let mut sink =
-        report::sink(output.format, out, output.lang, spec.command).map_err(output_error)?;
+    let (destination, out) = Destination::open(output.output.as_deref(), output.format)?;
+    let mut sink = report::sink(output.format, out, output.lang, spec.command)
+        .map_err(|e| destination.error(e))?;
     let progress = Progress::new(output.quiet);
+    // A second reader counts the rows for the progress line; a pipe can be read once only.
+    let regular = spec
+        .inventory
+        .filter(|p| progress.shown() && p.metadata().is_ok_and(|m| m.is_file()));
+    if let Some(Ok(counting)) = regular.map(|path| InventoryReader::open(path, &spec.read)) {
+        progress.count(counting);
+    }
     let started = Instant::now();
     let mut summary = Summary::default();
     let prober = Arc::new(prober);
     let credentials = Arc::new(spec.credentials);
+    let gauges = Arc::new(Gauges::default());
     let run = Run {
         prober: prober.clone(),
         credentials: credentials.clone(),
         mode: spec.mode,
         lang: output.lang,
         concurrency,
+        interrupt: Interrupt {
+            requested: signals.stop(),
+            grace: spec.probe.grace,
+        },
+        gauges: gauges.clone(),
     };
     let (mut records, dispatcher) = run.start(inventory);
-    while let Some(record) = records.recv().await {
-        summary.add(record.category);
-        progress
-            .suspend(|| sink.record(&record))
-            .map_err(output_error)?;
-        progress.update(&summary);
+    // Redraws elapsed time and ETA while no record arrives.
+    let mut redraw = tokio::time::interval(Duration::from_millis(250));
+    redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut announced = false;
+    loop {
+        tokio::select! {
+            biased;
+            first = signals.first_came(), if !announced => {
+                announced = true;
+                if !output.quiet {
+                    progress.suspend(|| eprintln!(
+                        "prober: {}: no new probes; waiting up to {} for the {} in flight (a second signal stops at once)",
+                        first.name(),
+                        human_duration(spec.probe.grace),
+                        gauges.in_flight(),
+                    ));
+                }
+            }
+            second = signals.second() => {
+                summary.elapsed = started.elapsed();
+                progress.finish();
+                return Ok(abandon(summary, signals.first().unwrap_or(second), second, destination, output.quiet));
+            }
+            record = records.recv() => {
+                let Some(record) = record else { break };
+                summary.add(record.category);
+                progress
+                    .suspend(|| sink.record(&record))
+                    .map_err(|e| destination.error(e))?;
+                progress.update(&summary, gauges.rows_done(), gauges.in_flight());
+            }
+            _ = redraw.tick(), if progress.shown() => {
+                progress.update(&summary, gauges.rows_done(), gauges.in_flight());
+            }
+        }
     }
     // A dispatcher that died lost at least the row it was on.
-    summary.lost = dispatcher.await.unwrap_or(1);
+    match dispatcher.await {
+        Ok(ended) => {
+            summary.lost = ended.lost;
+            summary.interruption = ended.interruption;
+        }
+        Err(_) => summary.lost = 1,
+    }
     summary.elapsed = started.elapsed();
     progress.finish();
     for line in credentials.unusable_report() {
         eprintln!("error: {line}");
     }
-    sink.finish(&summary).map_err(output_error)?;
+    sink.finish(&summary).map_err(|e| destination.error(e))?;
+    drop(sink);
+    destination.commit()?;
     if !output.quiet {
         report_end(&summary, &prober);
     }
-    Ok(summary)
+    // A signal that came once every row was done stopped nothing: the verdicts decide.
+    let signal = summary.interruption.as_ref().and(signals.first());
+    Ok(Finished { signal, summary })
+}
+
+/// A second signal: the run ends now. Records written so far are whole lines; results
+/// only valid once complete (json, junit) are dropped, the previous file left as it was.
+fn abandon(
+    summary: Summary,
+    first: Signal,
+    second: Signal,
+    destination: Destination,
+    quiet: bool,
+) -> Finished {
+    let dropped = destination.abandon();
+    if !quiet {
+        let mut stderr = io::stderr().lock();
+        let _ = summary.write(&mut stderr);
+        let _ = writeln!(
+            stderr,
+            "prober: stopped at once by a second signal ({}): probes in flight were not recorded",
+            second.name()
+        );
+        if let Some(path) = dropped {
+            let _ = writeln!(
+                stderr,
+                "prober: {} was not written (it is only valid once complete) and is left as it was",
+                path.display()
+            );
+        }
+    }
+    Finished {
+        summary,
+        signal: Some(first),
+    }
 }
 
 /// The summary, jump hosts and learned host keys, on stderr.

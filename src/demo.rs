@@ -28,7 +28,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
             lab.dir().display()
         );
     }
-    let summary = commands::check(&check).await?;
+    let finished = commands::check(&check).await?;
+    if finished.signal.is_some() {
+        return Ok(finished.outcome());
+    }
+    let summary = finished.summary;
 
     let mut expected: BTreeMap<Category, usize> = BTreeMap::new();
     for (_, category) in lab.expected() {

@@ -3,6 +3,8 @@
 use std::io;
 use std::process::ExitCode;
 
+use crate::signals::Signal;
+
 /// How a command that ran to its end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -10,6 +12,9 @@ pub enum Outcome {
     AllOk,
     /// At least one asset is not ok: status 1.
     SomeFailed,
+    /// Stopped early by a signal: 130 for SIGINT, 143 for SIGTERM, as a shell reports a
+    /// process the signal ended, so CI tells a cancelled job from a failed one.
+    Interrupted(Signal),
 }
 
 impl From<bool> for Outcome {
@@ -22,12 +27,14 @@ impl From<bool> for Outcome {
     }
 }
 
-/// 0 all ok, 1 some not ok, 2 a usage or input error. A reader that closed our stdout
+/// 0 all ok, 1 some not ok, 2 a usage or input error, 130/143 stopped by SIGINT/SIGTERM.
+/// A reader that closed our stdout
 /// (`prober … | head`) got what it wanted: that ends the run quietly with 0.
 pub fn status(result: anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(Outcome::AllOk) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Ok(Outcome::Interrupted(signal)) => ExitCode::from(signal.status()),
         Err(error) if closed_stdout(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("prober: {}", message(&error));

@@ -8,6 +8,8 @@ mod demo;
 mod exit;
 mod explain;
 mod farm;
+mod output;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -22,5 +24,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<exit::Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(commands::run(cli.command))
+    let outcome = runtime.block_on(commands::run(cli.command));
+    // Probes cut short by a second signal may still hold the runtime's threads: the
+    // outcome is known, so they are not waited for.
+    runtime.shutdown_background();
+    outcome
 }

@@ -9,6 +9,7 @@ mod compose;
 mod compose_files;
 mod farm;
 mod input;
+mod interrupt;
 mod koko;
 mod koko_fixture;
 mod preflight;

@@ -330,6 +330,10 @@ categories! {
         meaning: "A stage after the connection took longer than its timeout or the per-asset deadline; nothing is known about the credential.",
         en: "The asset or the network is slow: raise --timeout and the stage timeouts, or lower --concurrency; a timeout never means the credential is wrong.",
         zh: "某个阶段或整体检测超时（不代表凭据错误）：调大 --timeout 及各阶段超时，或降低 --concurrency。";
+    Interrupted => "interrupted", None,
+        meaning: "The run was stopped (SIGINT or SIGTERM) while this probe was under way, and it did not end within --grace; nothing is known about the asset.",
+        en: "Nothing is wrong with the asset as far as is known: run again, e.g. with --resume RESULTS, which probes this asset again and skips the finished ones.",
+        zh: "检测过程中运行被中断（SIGINT/SIGTERM），该资产的检测未在 --grace 时间内完成，结果未知：重新运行（例如使用 --resume RESULTS，会重新检测该资产并跳过已完成的资产）。";
 }
 
 impl Category {

@@ -1,18 +1,28 @@
 //! The runner: streams inventory rows into at most `concurrency` probes in flight and
 //! yields records as each finishes, whatever the mode. Bounded channels everywhere, so
 //! memory does not grow with the size of the inventory.
+//!
+//! A run can be stopped early ([`Interrupt`]): no probe starts after the request, the
+//! probes in flight get a grace period to end, and each one still running then is cut
+//! short and recorded as `interrupted` (one record for every record it would have given).
+//! Rows not reached get no record: they are only counted, so that `--resume` and the
+//! summary can tell them apart from the ones that were under way.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{self, JoinError, JoinHandle, JoinSet};
+use tokio::time::Instant;
 
-use crate::category::Lang;
+use crate::category::{Category, Lang, Stage};
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, Field, InventoryReader};
-use crate::probe::{AssetProbe, Mode, Prober, Target};
-use crate::report::Record;
+use crate::probe::{AssetProbe, KOKO_RESULTS, Mode, Prober, Target, human_duration};
+use crate::report::{Interruption, Record};
 use crate::{quote, text};
 
 pub struct Run {
@@ -21,6 +31,76 @@ pub struct Run {
     pub mode: Mode,
     pub lang: Lang,
     pub concurrency: usize,
+    pub interrupt: Interrupt,
+    /// Read by the progress line while the run goes on.
+    pub gauges: Arc<Gauges>,
+}
+
+/// How a run is asked to stop early, and how long probes in flight may still take then.
+#[derive(Debug, Clone)]
+pub struct Interrupt {
+    /// Set once, to what asked (`SIGINT`); a dropped sender never asks.
+    pub requested: watch::Receiver<Option<&'static str>>,
+    pub grace: Duration,
+}
+
+impl Interrupt {
+    /// An interrupt nobody can request.
+    pub fn never() -> Interrupt {
+        let (_, requested) = watch::channel(None);
+        Interrupt {
+            requested,
+            grace: Duration::ZERO,
+        }
+    }
+
+    /// What asked the run to stop, once it has.
+    async fn requested(&mut self) -> &'static str {
+        if let Ok(by) = self.requested.wait_for(Option::is_some).await
+            && let Some(by) = *by
+        {
+            return by;
+        }
+        std::future::pending().await
+    }
+
+    /// Once requested, the grace is over.
+    async fn grace_over(&mut self) {
+        self.requested().await;
+        tokio::time::sleep(self.grace).await;
+    }
+}
+
+/// What the run is doing now, in inventory rows.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    in_flight: AtomicUsize,
+    rows_done: AtomicUsize,
+}
+
+impl Gauges {
+    /// Probes under way.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Rows whose records are all out (probed, reported without a probe, or cut short).
+    pub fn rows_done(&self) -> usize {
+        self.rows_done.load(Ordering::Relaxed)
+    }
+
+    fn row_done(&self) {
+        self.rows_done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How the run ended, beside its records.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// Probes that died without a record (a bug, counted as failures).
+    pub lost: usize,
+    /// Set when the run was stopped early.
+    pub interruption: Option<Interruption>,
 }
 
 /// One asset's records: its own (unless the mode gives none), then one per system user.
@@ -39,20 +119,25 @@ enum Plan {
     Probe(Box<Target>),
 }
 
+/// A probe under way, kept to record it if it is cut short.
+struct InFlight {
+    target: Arc<Target>,
+    started: Instant,
+}
+
 impl Run {
     /// Starts the run: what the mode checks first, then every row of the inventory, if
-    /// any. Records arrive on the receiver; the handle yields the number of probes that
-    /// died without a record (a bug, counted as failures).
+    /// any. Records arrive on the receiver; the handle says how the run ended.
     pub fn start(
         self,
         inventory: Option<InventoryReader>,
-    ) -> (mpsc::Receiver<Record>, JoinHandle<usize>) {
+    ) -> (mpsc::Receiver<Record>, JoinHandle<Ended>) {
         let room = self.concurrency.clamp(16, 4096);
         let path = inventory
             .as_ref()
             .map(|i| i.path().to_path_buf())
             .unwrap_or_default();
-        let (entries_tx, mut entries_rx) = mpsc::channel::<Entry>(room);
+        let (entries_tx, entries_rx) = mpsc::channel::<Entry>(room);
         // csv reads are blocking: the inventory gets a thread of its own.
         std::thread::spawn(move || {
             for entry in inventory.into_iter().flatten() {
@@ -63,52 +148,193 @@ impl Run {
         });
         let (records_tx, records_rx) = mpsc::channel::<Record>(room);
         let dispatcher = tokio::spawn(async move {
-            for done in self.prober.preflight(&self.mode).await {
-                let record =
-                    Record::about(done.name, &done.host, done.port, done.probed, self.lang);
-                if records_tx.send(record).await.is_err() {
-                    return 0;
-                }
-            }
-            let permits = Arc::new(Semaphore::new(self.concurrency));
-            let mut probes = JoinSet::new();
-            let mut lost = 0;
-            while let Some(entry) = entries_rx.recv().await {
-                match self.plan(&path, entry) {
-                    Plan::Report(record) => {
-                        if records_tx.send(*record).await.is_err() {
-                            break;
-                        }
-                    }
-                    Plan::Probe(target) => {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let (prober, sender, mode, lang) = (
-                            self.prober.clone(),
-                            records_tx.clone(),
-                            self.mode.clone(),
-                            self.lang,
-                        );
-                        probes.spawn(async move {
-                            let probe = prober.probe(&mode, &target).await;
-                            for record in records(&target.asset, probe, lang) {
-                                let _ = sender.send(record).await;
-                            }
-                            drop(permit);
-                        });
-                    }
-                }
-                while let Some(done) = probes.try_join_next() {
-                    lost += usize::from(done.is_err());
-                }
-            }
-            while let Some(done) = probes.join_next().await {
-                lost += usize::from(done.is_err());
-            }
-            lost
+            let mut ended = Ended::default();
+            let _ = self
+                .dispatch(&path, entries_rx, &records_tx, &mut ended)
+                .await;
+            ended
         });
         (records_rx, dispatcher)
+    }
+
+    /// Feeds rows to probes until the rows run out or the run is asked to stop. `Err`:
+    /// nobody reads the records any more.
+    async fn dispatch(
+        &self,
+        path: &Path,
+        mut entries: mpsc::Receiver<Entry>,
+        out: &mpsc::Sender<Record>,
+        ended: &mut Ended,
+    ) -> Result<(), Closed> {
+        let mut interrupt = self.interrupt.clone();
+        let preflight = tokio::select! {
+            done = self.prober.preflight(&self.mode) => done
+                .into_iter()
+                .map(|done| Record::about(done.name, &done.host, done.port, done.probed, self.lang))
+                .collect(),
+            () = interrupt.grace_over() => self.preflight_cut_short(ended),
+        };
+        send(out, preflight).await?;
+
+        let mut probes: JoinSet<Vec<Record>> = JoinSet::new();
+        let mut in_flight = HashMap::new();
+        let mut exhausted = false;
+        let by = loop {
+            if exhausted && probes.is_empty() {
+                return Ok(());
+            }
+            tokio::select! {
+                biased;
+                by = interrupt.requested() => break by,
+                Some(joined) = probes.join_next_with_id() => {
+                    self.settle(joined, &mut in_flight, out, ended, None).await?;
+                }
+                entry = entries.recv(), if !exhausted && probes.len() < self.concurrency => {
+                    let Some(entry) = entry else {
+                        exhausted = true;
+                        continue;
+                    };
+                    match self.plan(path, entry) {
+                        Plan::Report(record) => {
+                            send(out, vec![*record]).await?;
+                            self.gauges.row_done();
+                        }
+                        Plan::Probe(target) => {
+                            let target: Arc<Target> = Arc::from(target);
+                            let (prober, mode, lang) =
+                                (self.prober.clone(), self.mode.clone(), self.lang);
+                            let probed = target.clone();
+                            let id = probes
+                                .spawn(async move {
+                                    let probe = prober.probe(&mode, &probed).await;
+                                    records(&probed.asset, probe, lang)
+                                })
+                                .id();
+                            let started = Instant::now();
+                            in_flight.insert(id, InFlight { target, started });
+                        }
+                    }
+                }
+            }
+            self.gauges.in_flight.store(probes.len(), Ordering::Relaxed);
+        };
+
+        // Stopping: the rows not reached are counted while the probes in flight finish.
+        let not_reached = async {
+            let mut rows = 0;
+            while entries.recv().await.is_some() {
+                rows += 1;
+            }
+            rows
+        };
+        let finishing = async {
+            let grace_over = Instant::now() + self.interrupt.grace;
+            loop {
+                tokio::select! {
+                    joined = probes.join_next_with_id() => match joined {
+                        Some(joined) => self.settle(joined, &mut in_flight, out, ended, Some(by)).await?,
+                        None => break,
+                    },
+                    () = tokio::time::sleep_until(grace_over) => break,
+                }
+                self.gauges.in_flight.store(probes.len(), Ordering::Relaxed);
+            }
+            probes.abort_all();
+            while let Some(joined) = probes.join_next_with_id().await {
+                self.settle(joined, &mut in_flight, out, ended, Some(by))
+                    .await?;
+            }
+            self.gauges.in_flight.store(0, Ordering::Relaxed);
+            Ok(())
+        };
+        let (not_reached, finished) = tokio::join!(not_reached, finishing);
+        let interruption = ended.interruption.get_or_insert_with(Default::default);
+        interruption.by = by;
+        interruption.not_probed += not_reached;
+        finished
+    }
+
+    /// Forwards a probe's records; one cut short gets `interrupted` records instead.
+    async fn settle(
+        &self,
+        joined: Result<(task::Id, Vec<Record>), JoinError>,
+        in_flight: &mut HashMap<task::Id, InFlight>,
+        out: &mpsc::Sender<Record>,
+        ended: &mut Ended,
+        by: Option<&'static str>,
+    ) -> Result<(), Closed> {
+        let records = match joined {
+            Ok((id, records)) => {
+                in_flight.remove(&id);
+                records
+            }
+            Err(error) => match (in_flight.remove(&error.id()), by) {
+                (Some(probe), Some(by)) if error.is_cancelled() => {
+                    let interruption = ended.interruption.get_or_insert_with(Default::default);
+                    interruption.cut_short += 1;
+                    self.cut_short(&probe, by)
+                }
+                _ => {
+                    ended.lost += 1;
+                    Vec::new()
+                }
+            },
+        };
+        send(out, records).await?;
+        self.gauges.row_done();
+        Ok(())
+    }
+
+    /// The records a probe would have given, each saying it was cut short: its own
+    /// (unless the mode gives none), then one per system user the mode logs in as.
+    fn cut_short(&self, probe: &InFlight, by: &str) -> Vec<Record> {
+        let asset = &probe.target.asset;
+        let (own, users) = match self.mode {
+            Mode::Check => (true, true),
+            Mode::Prepush(_) => (true, false),
+            Mode::Koko(_) => (false, true),
+        };
+        let users = probe.target.system_users.iter().filter(|_| users);
+        let subjects = own
+            .then_some(None)
+            .into_iter()
+            .chain(users.map(|user| Some(user.name.clone())));
+        let message = self.cut_short_message(by);
+        let duration_ms = probe.started.elapsed().as_millis() as u64;
+        subjects
+            .map(|system_user| Record {
+                system_user,
+                duration_ms,
+                ..interrupted(&asset.name, &asset.host, asset.port, &message, self.lang)
+            })
+            .collect()
+    }
+
+    /// The mode's own checks (the gateway's) did not end within the grace.
+    fn preflight_cut_short(&self, ended: &mut Ended) -> Vec<Record> {
+        let Mode::Koko(koko) = &self.mode else {
+            return Vec::new();
+        };
+        let by = *self.interrupt.requested.borrow();
+        let message = self.cut_short_message(by.unwrap_or("a signal"));
+        let ports = std::iter::once(koko.port).chain(koko.ws_port);
+        let records: Vec<Record> = KOKO_RESULTS
+            .iter()
+            .zip(ports)
+            .map(|(name, port)| interrupted(name, &koko.host, port, &message, self.lang))
+            .collect();
+        ended
+            .interruption
+            .get_or_insert_with(Default::default)
+            .cut_short += records.len();
+        records
+    }
+
+    fn cut_short_message(&self, by: &str) -> String {
+        format!(
+            "not finished: the run was interrupted by {by} and this probe did not end within the {} grace",
+            human_duration(self.interrupt.grace)
+        )
     }
 
     fn plan(&self, path: &Path, entry: Entry) -> Plan {
@@ -187,5 +413,179 @@ impl Run {
                 Ok(credential)
             })
             .collect()
+    }
+}
+
+/// Nobody reads the records any more.
+struct Closed;
+
+async fn send(out: &mpsc::Sender<Record>, records: Vec<Record>) -> Result<(), Closed> {
+    for record in records {
+        out.send(record).await.map_err(|_| Closed)?;
+    }
+    Ok(())
+}
+
+/// A record for something cut short: no stage of the probe is known to have failed, and
+/// the run, not the asset, ended it.
+fn interrupted(name: &str, host: &str, port: u16, message: &str, lang: Lang) -> Record {
+    Record::bare(
+        name.to_string(),
+        host.to_string(),
+        Some(port),
+        Category::Interrupted,
+        Stage::Done,
+        message.to_string(),
+        lang,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{DEFAULT_JUMP_CHANNELS, KokoTarget, Settings, Timeouts};
+
+    /// A run of `rows` rows, each an asset on `port` with two system users, one probe at
+    /// a time, stopped through the returned sender.
+    fn run(
+        dir: &Path,
+        port: u16,
+        rows: usize,
+    ) -> (Run, InventoryReader, watch::Sender<Option<&'static str>>) {
+        std::fs::write(dir.join("pw"), "secret\n").unwrap();
+        let credentials = dir.join("credentials.toml");
+        let users: String = ["admin", "deploy", "app"]
+            .iter()
+            .map(|name| {
+                format!("[credentials.{name}]\nusername = \"{name}\"\npassword_file = \"pw\"\n")
+            })
+            .collect();
+        std::fs::write(&credentials, users).unwrap();
+        let mut csv = String::from("name,host,port,admin_user,system_users\n");
+        for row in 0..rows {
+            csv.push_str(&format!("a{row},127.0.0.1,{port},admin,deploy;app\n"));
+        }
+        let inventory = InventoryReader::from_reader(
+            Path::new("inv.csv"),
+            Box::new(std::io::Cursor::new(csv)),
+            &Default::default(),
+        )
+        .unwrap();
+        // Long enough that only the stop ends a probe of the silent server.
+        let hour = Duration::from_secs(3600);
+        let settings = Settings {
+            timeouts: Timeouts {
+                banner: hour,
+                total: hour,
+                ..Timeouts::default()
+            },
+            host_key_policy: crate::known_hosts::HostKeyPolicy::Off,
+            jump_channels: DEFAULT_JUMP_CHANNELS,
+            ..Settings::default()
+        };
+        let (stop, requested) = watch::channel(None);
+        let run = Run {
+            prober: Arc::new(Prober::new(&settings).unwrap()),
+            credentials: Arc::new(Credentials::load(&credentials).unwrap()),
+            mode: Mode::Check,
+            lang: Lang::En,
+            concurrency: 1,
+            interrupt: Interrupt {
+                requested,
+                grace: Duration::from_millis(10),
+            },
+            gauges: Arc::default(),
+        };
+        (run, inventory, stop)
+    }
+
+    #[tokio::test]
+    async fn a_stop_cuts_the_probe_in_flight_short_and_counts_the_rows_not_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        // Connections complete in the backlog and are never answered.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let (run, inventory, stop) = run(dir.path(), port, 3);
+        let gauges = run.gauges.clone();
+        let (mut records, dispatcher) = run.start(Some(inventory));
+        while gauges.in_flight() == 0 {
+            tokio::task::yield_now().await;
+        }
+        stop.send_replace(Some("SIGINT"));
+        let mut got = Vec::new();
+        while let Some(record) = records.recv().await {
+            got.push(record);
+        }
+        let ended = dispatcher.await.unwrap();
+        assert_eq!(ended.lost, 0);
+        assert_eq!(
+            ended.interruption,
+            Some(Interruption {
+                by: "SIGINT",
+                cut_short: 1,
+                not_probed: 2,
+            })
+        );
+        let subjects: Vec<(&str, Option<&str>, Category)> = got
+            .iter()
+            .map(|r| (r.name.as_str(), r.system_user.as_deref(), r.category))
+            .collect();
+        let cut = Category::Interrupted;
+        assert_eq!(
+            subjects,
+            [
+                ("a0", None, cut),
+                ("a0", Some("deploy"), cut),
+                ("a0", Some("app"), cut)
+            ],
+            "the asset's own record and one per system user"
+        );
+        assert!(
+            got[0].message.contains("interrupted by SIGINT"),
+            "{}",
+            got[0].message
+        );
+        assert_eq!((got[0].port, gauges.rows_done()), (Some(port), 1));
+    }
+
+    #[tokio::test]
+    async fn without_a_stop_the_run_reaches_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing listens: every probe ends quickly, refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (run, inventory, _stop) = run(dir.path(), port, 3);
+        let (mut records, dispatcher) = run.start(Some(inventory));
+        let mut own = 0;
+        while let Some(record) = records.recv().await {
+            assert_ne!(record.category, Category::Interrupted);
+            own += usize::from(record.system_user.is_none());
+        }
+        let ended = dispatcher.await.unwrap();
+        assert_eq!((own, ended.lost, ended.interruption), (3, 0, None));
+    }
+
+    #[tokio::test]
+    async fn a_gateway_check_cut_short_is_recorded_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let (mut run, _, stop) = run(dir.path(), port, 0);
+        let user = run.credentials.named("admin").unwrap();
+        let koko = KokoTarget::new("127.0.0.1".into(), port, user, Some(port));
+        run.mode = Mode::Koko(Arc::new(koko));
+        let (mut records, dispatcher) = run.start(None);
+        stop.send_replace(Some("SIGTERM"));
+        let mut names = Vec::new();
+        while let Some(record) = records.recv().await {
+            assert_eq!(record.category, Category::Interrupted, "{record:?}");
+            names.push(record.name);
+        }
+        assert_eq!(names, KOKO_RESULTS);
+        let interruption = dispatcher.await.unwrap().interruption.unwrap();
+        assert_eq!((interruption.by, interruption.cut_short), ("SIGTERM", 2));
     }
 }

@@ -11,7 +11,7 @@ mod table;
 use std::io::{self, Write};
 
 pub use record::Record;
-pub use summary::Summary;
+pub use summary::{Interruption, Summary};
 
 use crate::category::Lang;
 

@@ -1,28 +1,61 @@
-//! Live progress on stderr, only when it is a terminal.
+//! Live progress on stderr, only when it is a terminal: rows done of the total (once a
+//! count on the side knows it), percentage, elapsed time, ETA, probes in flight, rate and
+//! the categories so far. The line is built by [`line`], a pure function; indicatif only
+//! draws it.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Summary;
+use crate::inventory::InventoryReader;
+
+/// Categories named on the line; the rest are only counted.
+const TALLY: usize = 3;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// Inventory rows, once counted.
+    total: Arc<OnceLock<usize>>,
+    started: Instant,
 }
 
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Progress { bar: None };
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(125));
+            bar
+        });
+        Progress {
+            bar,
+            total: Arc::default(),
+            started: Instant::now(),
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} probed ({per_sec}) {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(125));
-        Progress { bar: Some(bar) }
+    }
+
+    /// Whether the line is drawn at all.
+    pub fn shown(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Counts the rows of a second reader of the inventory on a thread of its own, so the
+    /// run does not wait for it; the line shows `done/?` until it is known. Only for a
+    /// regular file (a pipe can be read once) and only when the line is drawn.
+    pub fn count(&self, inventory: InventoryReader) {
+        if !self.shown() {
+            return;
+        }
+        let total = self.total.clone();
+        std::thread::spawn(move || {
+            let _ = total.set(inventory.count());
+        });
     }
 
     /// Runs `f` with the bar hidden, so lines written to the same terminal stay intact.
@@ -33,10 +66,16 @@ impl Progress {
         }
     }
 
-    pub fn update(&self, summary: &Summary) {
+    /// Redraws the line: `done` rows finished and `in_flight` probes under way.
+    pub fn update(&self, summary: &Summary, done: usize, in_flight: usize) {
         if let Some(bar) = &self.bar {
-            bar.set_position(summary.total() as u64);
-            bar.set_message(summary.short());
+            bar.set_message(line(&Snapshot {
+                done,
+                total: self.total.get().copied(),
+                elapsed: self.started.elapsed(),
+                in_flight,
+                summary,
+            }));
         }
     }
 
@@ -44,5 +83,169 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// What the progress line shows, at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    /// Inventory rows finished.
+    pub done: usize,
+    /// Inventory rows in all, once known.
+    pub total: Option<usize>,
+    pub elapsed: Duration,
+    pub in_flight: usize,
+    /// The records' categories so far.
+    pub summary: &'a Summary,
+}
+
+/// `120/1000 12% · 1m05s · ETA 7m56s · 256 in flight · 1.8/s · 100 ok, 15 auth_failed, 5 tcp_timeout`
+pub fn line(s: &Snapshot) -> String {
+    let seconds = s.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        s.done as f64 / seconds
+    } else {
+        0.0
+    };
+    let mut parts = Vec::new();
+    match s.total {
+        Some(total) => {
+            // An empty inventory is all done.
+            let percent = (s.done.min(total) * 100).checked_div(total).unwrap_or(100);
+            parts.push(format!("{}/{total} {percent}%", s.done));
+            parts.push(clock(s.elapsed));
+            let left = total.saturating_sub(s.done);
+            if left > 0 && rate > 0.0 {
+                parts.push(format!(
+                    "ETA {}",
+                    clock(Duration::from_secs_f64(left as f64 / rate))
+                ));
+            }
+        }
+        None => {
+            parts.push(format!("{}/?", s.done));
+            parts.push(clock(s.elapsed));
+        }
+    }
+    parts.push(format!("{} in flight", s.in_flight));
+    parts.push(format!("{}/s", per_second(rate)));
+    let tally = tally(s.summary);
+    if !tally.is_empty() {
+        parts.push(tally);
+    }
+    parts.join(" · ")
+}
+
+/// Two or three significant digits: enough to see a trend, not so many that they flicker.
+fn per_second(rate: f64) -> String {
+    if rate >= 100.0 {
+        format!("{rate:.0}")
+    } else if rate >= 1.0 {
+        format!("{rate:.1}")
+    } else {
+        format!("{rate:.2}")
+    }
+}
+
+/// `42s`, `1m05s`, `2h03m`.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// The most frequent categories, then how many others there are.
+fn tally(summary: &Summary) -> String {
+    let ranked = summary.ranked();
+    let mut named: Vec<String> = ranked
+        .iter()
+        .take(TALLY)
+        .map(|(c, n)| format!("{n} {c}"))
+        .collect();
+    let others = ranked.len().saturating_sub(TALLY);
+    if others > 0 {
+        named.push(format!("+{others} more"));
+    }
+    named.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+
+    fn summary(counts: &[(Category, usize)]) -> Summary {
+        let mut summary = Summary::default();
+        for &(category, n) in counts {
+            for _ in 0..n {
+                summary.add(category);
+            }
+        }
+        summary
+    }
+
+    #[test]
+    fn a_known_total_gives_percentage_and_eta() {
+        let summary = summary(&[
+            (Category::Ok, 100),
+            (Category::AuthFailed, 15),
+            (Category::TcpTimeout, 5),
+        ]);
+        let snapshot = Snapshot {
+            done: 120,
+            total: Some(1000),
+            elapsed: Duration::from_secs(65),
+            in_flight: 256,
+            summary: &summary,
+        };
+        assert_eq!(
+            line(&snapshot),
+            "120/1000 12% · 1m05s · ETA 7m56s · 256 in flight · 1.8/s · 100 ok, 15 auth_failed, 5 tcp_timeout"
+        );
+    }
+
+    #[test]
+    fn an_unknown_total_shows_a_question_mark_and_no_eta() {
+        let summary = summary(&[]);
+        let snapshot = Snapshot {
+            done: 0,
+            total: None,
+            elapsed: Duration::ZERO,
+            in_flight: 3,
+            summary: &summary,
+        };
+        assert_eq!(line(&snapshot), "0/? · 0s · 3 in flight · 0.00/s");
+    }
+
+    #[test]
+    fn the_tally_names_the_largest_categories_and_counts_the_rest() {
+        let summary = summary(&[
+            (Category::Ok, 4),
+            (Category::AuthFailed, 3),
+            (Category::TcpRefused, 2),
+            (Category::TcpTimeout, 1),
+            (Category::Interrupted, 1),
+        ]);
+        let snapshot = Snapshot {
+            done: 11,
+            total: Some(11),
+            elapsed: Duration::from_secs(7300),
+            in_flight: 0,
+            summary: &summary,
+        };
+        assert_eq!(
+            line(&snapshot),
+            "11/11 100% · 2h01m · 0 in flight · 0.00/s · 4 ok, 3 auth_failed, 2 tcp_refused, +2 more"
+        );
+    }
+
+    #[test]
+    fn rates_keep_two_or_three_significant_digits() {
+        assert_eq!(per_second(1234.567), "1235");
+        assert_eq!(per_second(12.345), "12.3");
+        assert_eq!(per_second(0.256), "0.26");
     }
 }

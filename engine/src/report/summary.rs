@@ -13,6 +13,19 @@ pub struct Summary {
     /// Assets whose probe died without a result (a bug); they count as failures.
     pub lost: usize,
     pub elapsed: Duration,
+    /// Set when the run was stopped early.
+    pub interruption: Option<Interruption>,
+}
+
+/// How a run stopped early went.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Interruption {
+    /// What stopped it (`SIGINT`).
+    pub by: &'static str,
+    /// Probes still under way when the grace ran out, recorded as `interrupted`.
+    pub cut_short: usize,
+    /// Inventory rows never reached: no record, and no probe.
+    pub not_probed: usize,
 }
 
 impl Summary {
@@ -63,14 +76,30 @@ impl Summary {
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         let total = self.total();
         let rate = total as f64 / self.elapsed.as_secs_f64().max(0.001);
-        writeln!(
+        // Cut short is not a verdict on the asset: said apart from the ones not ok.
+        let interrupted = self.count(Category::Interrupted);
+        write!(
             out,
             "{total} assets in {} ({rate:.1}/s): {} ok, {} not ok, {} skipped",
             human_duration(self.elapsed),
             self.count(Category::Ok),
-            self.failed(),
+            self.failed() - interrupted,
             self.count(Category::Skipped),
         )?;
+        if interrupted > 0 {
+            write!(out, ", {interrupted} interrupted")?;
+        }
+        writeln!(out)?;
+        if let Some(i) = &self.interruption {
+            writeln!(
+                out,
+                "interrupted by {}: {} probe(s) cut short (recorded as {}), {} inventory row(s) not probed (no record)",
+                i.by,
+                i.cut_short,
+                Category::Interrupted.id(),
+                i.not_probed,
+            )?;
+        }
         for (category, n) in self.ranked() {
             writeln!(out, "  {:<26} {n:>7}", category.id())?;
         }
@@ -82,5 +111,39 @@ impl Summary {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_run_says_what_was_not_finished() {
+        let mut summary = Summary {
+            elapsed: Duration::from_secs(2),
+            interruption: Some(Interruption {
+                by: "SIGTERM",
+                cut_short: 3,
+                not_probed: 120,
+            }),
+            ..Summary::default()
+        };
+        summary.add(Category::Ok);
+        for _ in 0..3 {
+            summary.add(Category::Interrupted);
+        }
+        let mut out = Vec::new();
+        summary.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("4 assets in 2s (2.0/s): 1 ok, 0 not ok, 0 skipped, 3 interrupted\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("interrupted by SIGTERM: 3 probe(s) cut short (recorded as interrupted), 120 inventory row(s) not probed"),
+            "{text}"
+        );
+        assert!(text.contains("  interrupted "), "{text}");
     }
 }

@@ -1,0 +1,491 @@
+//! Stopping a run: SIGINT and SIGTERM leave every output format valid with every finished
+//! result in it, print the summary and exit 130/143; a second signal ends the run at once
+//! with whole lines; and results are never written over a file the run reads.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use prober_engine::report::Record;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+use crate::util::{args, prober, prober_bin};
+use fixtures::farm::{Farm, FarmFiles, FarmSpec, Mix, mix};
+
+const OK: usize = 4;
+const SILENT: usize = 8;
+/// The ok assets, then as many silent ones as fit: when every slot holds a silent asset,
+/// every ok one has finished.
+const CONCURRENCY: usize = 6;
+
+/// A farm whose inventory lists its ok assets first, then its silent ones, which hang
+/// (with the timeouts the tests give) until long after any test is over.
+struct SlowFarm {
+    farm: Farm,
+    dir: tempfile::TempDir,
+    files: FarmFiles,
+    ok: BTreeSet<String>,
+    /// In inventory order.
+    silent: Vec<String>,
+}
+
+impl SlowFarm {
+    async fn start() -> SlowFarm {
+        let farm = Farm::start(FarmSpec {
+            assets: OK + SILENT,
+            mix: format!("ok={OK},silent={SILENT}").parse().unwrap(),
+            seed: 7,
+            port: 0,
+            record_accepts: false,
+        })
+        .await
+        .expect("the farm starts");
+        let dir = tempfile::tempdir().unwrap();
+        let files = farm.write_files(&dir.path().join("farm.csv")).unwrap();
+        let mut ok = BTreeSet::new();
+        for row in fs::read_to_string(&files.expected).unwrap().lines().skip(1) {
+            let fields: Vec<&str> = row.split(',').collect();
+            if fields[2] == "ok" {
+                ok.insert(fields[0].to_string());
+            }
+        }
+        // The farm's inventory in its own order, but the ok rows first.
+        let inventory = fs::read_to_string(&files.inventory).unwrap();
+        let mut lines = inventory.lines();
+        let header = lines.next().unwrap();
+        let name = |line: &str| line.split(',').next().unwrap().to_string();
+        let (first, then): (Vec<&str>, Vec<&str>) =
+            lines.partition(|line| ok.contains(&name(line)));
+        let silent: Vec<String> = then.iter().map(|line| name(line)).collect();
+        assert_eq!((first.len(), silent.len()), (OK, SILENT));
+        let order: Vec<&str> = std::iter::once(header).chain(first).chain(then).collect();
+        fs::write(&files.inventory, order.join("\n") + "\n").unwrap();
+        SlowFarm {
+            farm,
+            dir,
+            files,
+            ok,
+            silent,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `prober check` of the farm, still running; its stderr arrives line by line.
+    fn start_check(
+        &self,
+        format: &str,
+        output: &Path,
+        extra: &[&str],
+    ) -> (Child, mpsc::UnboundedReceiver<String>) {
+        let mut argv = args([
+            "check".as_ref(),
+            self.files.inventory.as_os_str(),
+            "--credentials".as_ref(),
+            self.files.credentials.as_os_str(),
+            "--known-hosts".as_ref(),
+            self.path("known_hosts").as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+            "-o".as_ref(),
+            output.as_os_str(),
+        ]);
+        let concurrency = CONCURRENCY.to_string();
+        argv.extend(args(["--concurrency", &concurrency]));
+        argv.extend(args(extra));
+        let mut child = Command::new(prober_bin())
+            .args(argv)
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run prober");
+        let (lines_tx, lines) = mpsc::unbounded_channel();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = stderr.next_line().await {
+                let _ = lines_tx.send(line);
+            }
+        });
+        (child, lines)
+    }
+
+    /// Until every ok asset is recorded and the silent ones fill every slot. Polls the
+    /// farm's count of connections: readiness, not a guess at how long it takes.
+    async fn every_slot_silent(&self, child: &mut Child) {
+        while self.farm.accepted() < OK + CONCURRENCY {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("prober ended before the signal: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn send(child: &Child, signal: Signal) {
+    let pid = Pid::from_raw(child.id().expect("still running") as i32);
+    kill(pid, signal).expect("signal sent");
+}
+
+/// Waits for the end of the run and all it said on stderr.
+async fn ended(
+    mut child: Child,
+    mut stderr: mpsc::UnboundedReceiver<String>,
+) -> (ExitStatus, String) {
+    let status = child.wait().await.unwrap();
+    let mut text = String::new();
+    while let Some(line) = stderr.recv().await {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    (status, text)
+}
+
+/// The (name, category) of every result in an output file, after checking the file is
+/// valid in its format.
+fn results(format: &str, path: &Path) -> Vec<(String, String)> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let pair = |r: &Value| {
+        (
+            r["name"].as_str().unwrap().to_string(),
+            r["category"].as_str().unwrap().to_string(),
+        )
+    };
+    match format {
+        "jsonl" => {
+            assert!(
+                text.is_empty() || text.ends_with('\n'),
+                "a cut line: {text}"
+            );
+            text.lines()
+                .map(|line| pair(&serde_json::from_str(line).expect("a JSON line")))
+                .collect()
+        }
+        "json" => {
+            let records: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+            records.iter().map(pair).collect()
+        }
+        "csv" => {
+            assert!(text.ends_with('\n'), "a cut line: {text}");
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let header: Vec<String> = reader
+                .headers()
+                .unwrap()
+                .iter()
+                .map(str::to_string)
+                .collect();
+            assert_eq!(header, Record::FIELDS);
+            let at = |field| Record::FIELDS.iter().position(|f| *f == field).unwrap();
+            reader
+                .records()
+                .map(|row| {
+                    let row = row.expect("a whole CSV row");
+                    (row[at("name")].to_string(), row[at("category")].to_string())
+                })
+                .collect()
+        }
+        "junit" => {
+            let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+            let suite = doc
+                .descendants()
+                .find(|n| n.has_tag_name("testsuite"))
+                .expect("a test suite");
+            let cases: Vec<(String, String)> = suite
+                .children()
+                .filter(|n| n.has_tag_name("testcase"))
+                .map(|case| {
+                    let category = case
+                        .children()
+                        .find(|n| n.has_tag_name("failure"))
+                        .map_or("ok", |f| f.attribute("type").unwrap());
+                    (
+                        case.attribute("name").unwrap().to_string(),
+                        category.to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                suite.attribute("tests"),
+                Some(cases.len().to_string().as_str())
+            );
+            cases
+        }
+        other => panic!("no check for {other}"),
+    }
+}
+
+/// Temporary files left beside the outputs.
+fn leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect()
+}
+
+const FORMATS: [&str; 4] = ["csv", "jsonl", "json", "junit"];
+const HANG: [&str; 4] = ["--banner-timeout", "60m", "--timeout", "120m"];
+
+/// One run per format, stopped by `signal` once the ok assets are recorded.
+async fn every_format_survives(signal: Signal, status: i32) {
+    for format in FORMATS {
+        let slow = SlowFarm::start().await;
+        let output = slow.path(&format!("results.{format}"));
+        let mut extra = HANG.to_vec();
+        extra.extend(["--grace", "200ms"]);
+        let (mut child, stderr) = slow.start_check(format, &output, &extra);
+        slow.every_slot_silent(&mut child).await;
+        send(&child, signal);
+        let (exit, stderr) = ended(child, stderr).await;
+        assert_eq!(exit.code(), Some(status), "{format}: {exit}\n{stderr}");
+
+        let results = results(format, &output);
+        let named = |category: &str| -> BTreeSet<String> {
+            results
+                .iter()
+                .filter(|(_, c)| c == category)
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        assert_eq!(
+            named("ok"),
+            slow.ok,
+            "{format}: every finished result is there"
+        );
+        let cut: BTreeSet<String> = slow.silent[..CONCURRENCY].iter().cloned().collect();
+        assert_eq!(
+            named("interrupted"),
+            cut,
+            "{format}: the silent ones in flight"
+        );
+        assert_eq!(results.len(), OK + CONCURRENCY, "{format}: {results:?}");
+        let name = signal.as_str();
+        let said = format!(
+            "interrupted by {name}: {CONCURRENCY} probe(s) cut short (recorded as interrupted), {} inventory row(s) not probed",
+            SILENT - CONCURRENCY
+        );
+        assert!(
+            stderr.contains(&said),
+            "{format}: the summary says {said:?}:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{} assets in", OK + CONCURRENCY)),
+            "{stderr}"
+        );
+        assert_eq!(leftovers(slow.dir.path()), Vec::<String>::new(), "{format}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_leaves_every_format_valid_and_complete() {
+    every_format_survives(Signal::SIGINT, 130).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_every_format_valid_and_complete() {
+    every_format_survives(Signal::SIGTERM, 143).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_that_end_within_the_grace_get_their_own_verdict() {
+    let slow = SlowFarm::start().await;
+    let output = slow.path("results.jsonl");
+    // The silent ones time out on their own, well after the signal and well within the grace.
+    let extra = ["--banner-timeout", "3s", "--grace", "60m"];
+    let (mut child, stderr) = slow.start_check("jsonl", &output, &extra);
+    slow.every_slot_silent(&mut child).await;
+    send(&child, Signal::SIGINT);
+    let (exit, stderr) = ended(child, stderr).await;
+    assert_eq!(exit.code(), Some(130), "{stderr}");
+    let results = results("jsonl", &output);
+    for (name, category) in &results {
+        let expected = if slow.ok.contains(name) {
+            "ok"
+        } else {
+            "ssh_banner_timeout"
+        };
+        assert_eq!(category, expected, "{name}: {results:?}");
+    }
+    // However far the run got before the signal, every row is recorded or counted.
+    let not_probed = SILENT + OK - results.len();
+    let said = format!(
+        "interrupted by SIGINT: 0 probe(s) cut short (recorded as interrupted), {not_probed} inventory row(s) not probed"
+    );
+    assert!(stderr.contains(&said), "{said:?} in:\n{stderr}");
+}
+
+/// A second signal while the grace runs: the run ends at once, lines whole.
+async fn second_signal(format: &str) -> (SlowFarm, PathBuf, String) {
+    let slow = SlowFarm::start().await;
+    let output = slow.path(&format!("results.{format}"));
+    fs::write(&output, "previous\n").unwrap();
+    let mut extra = HANG.to_vec();
+    extra.extend(["--grace", "60m"]);
+    let (mut child, mut stderr) = slow.start_check(format, &output, &extra);
+    slow.every_slot_silent(&mut child).await;
+    send(&child, Signal::SIGTERM);
+    let mut said = String::new();
+    while !said.contains("no new probes") {
+        let line = stderr.recv().await.expect("prober says it is stopping");
+        said.push_str(&line);
+        said.push('\n');
+    }
+    send(&child, Signal::SIGINT);
+    // Only so a broken build fails instead of waiting out the hour of grace.
+    let (exit, rest) = tokio::time::timeout(Duration::from_secs(300), ended(child, stderr))
+        .await
+        .expect("a second signal ends the run");
+    said.push_str(&rest);
+    assert_eq!(exit.code(), Some(143), "the first signal's status: {said}");
+    assert!(
+        said.contains("stopped at once by a second signal (SIGINT)"),
+        "{said}"
+    );
+    assert_eq!(leftovers(slow.dir.path()), Vec::<String>::new());
+    (slow, output, said)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_ends_at_once_with_whole_lines() {
+    let (slow, output, said) = second_signal("jsonl").await;
+    let results = results("jsonl", &output);
+    let ok: BTreeSet<String> = results
+        .iter()
+        .map(|(name, category)| {
+            assert_eq!(
+                category, "ok",
+                "probes in flight are not recorded: {results:?}"
+            );
+            name.clone()
+        })
+        .collect();
+    assert_eq!(ok, slow.ok, "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_leaves_a_previous_json_file_as_it_was() {
+    let (_slow, output, said) = second_signal("json").await;
+    assert_eq!(fs::read_to_string(&output).unwrap(), "previous\n");
+    assert!(said.contains("was not written"), "{said}");
+}
+
+/// One ok asset and its files, for the output checks.
+async fn one_asset() -> (Farm, tempfile::TempDir, FarmFiles) {
+    let farm = Farm::start(FarmSpec {
+        assets: 1,
+        mix: Mix::only(mix::OK),
+        seed: 1,
+        port: 0,
+        record_accepts: false,
+    })
+    .await
+    .expect("the farm starts");
+    let dir = tempfile::tempdir().unwrap();
+    let files = farm.write_files(&dir.path().join("farm.csv")).unwrap();
+    (farm, dir, files)
+}
+
+fn check_into(files: &FarmFiles, dir: &Path, output: &Path) -> Vec<std::ffi::OsString> {
+    args([
+        "check".as_ref(),
+        files.inventory.as_os_str(),
+        "--credentials".as_ref(),
+        files.credentials.as_os_str(),
+        "--known-hosts".as_ref(),
+        dir.join("known_hosts").as_os_str(),
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        "-q".as_ref(),
+        "-o".as_ref(),
+        output.as_os_str(),
+    ])
+}
+
+#[tokio::test]
+async fn results_are_never_written_over_an_input() {
+    let (farm, dir, files) = one_asset().await;
+    let inventory = fs::read(&files.inventory).unwrap();
+    let credentials = fs::read(&files.credentials).unwrap();
+    let hard = dir.path().join("hard.csv");
+    fs::hard_link(&files.inventory, &hard).unwrap();
+    let soft = dir.path().join("soft.csv");
+    std::os::unix::fs::symlink(&files.inventory, &soft).unwrap();
+    let dotted = dir.path().join(".").join("farm.csv");
+    for (output, what) in [
+        (files.inventory.clone(), "inventory"),
+        (hard, "inventory"),
+        (soft, "inventory"),
+        (dotted, "inventory"),
+        (files.credentials.clone(), "credentials file"),
+    ] {
+        let run = prober(check_into(&files, dir.path(), &output)).await;
+        assert_eq!(run.status, 2, "{}: {}", output.display(), run.stderr);
+        assert!(
+            run.stderr.contains(&format!("is the {what}")),
+            "{}: {}",
+            output.display(),
+            run.stderr
+        );
+    }
+    assert_eq!(fs::read(&files.inventory).unwrap(), inventory);
+    assert_eq!(fs::read(&files.credentials).unwrap(), credentials);
+    assert_eq!(farm.accepted(), 0, "refused before any probe");
+}
+
+#[tokio::test]
+async fn stdout_appended_to_the_inventory_is_refused() {
+    let (farm, dir, files) = one_asset().await;
+    let before = fs::read(&files.inventory).unwrap();
+    let appended = fs::OpenOptions::new()
+        .append(true)
+        .open(&files.inventory)
+        .unwrap();
+    let mut argv = check_into(&files, dir.path(), Path::new("-"));
+    argv.truncate(argv.len() - 2);
+    let output = Command::new(prober_bin())
+        .args(argv)
+        .stdout(appended)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stdout is the inventory"), "{stderr}");
+    assert_eq!(fs::read(&files.inventory).unwrap(), before);
+    assert_eq!(farm.accepted(), 0);
+}
+
+#[tokio::test]
+async fn a_dash_output_is_stdout() {
+    let (_farm, dir, files) = one_asset().await;
+    let output = Command::new(prober_bin())
+        .args(check_into(&files, dir.path(), Path::new("-")))
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let record: Value = serde_json::from_str(stdout.trim()).expect("one JSON line on stdout");
+    assert_eq!(record["category"], "ok");
+    assert!(!dir.path().join("-").exists(), "no file named -");
+}
