@@ -9,17 +9,18 @@ use std::time::Instant;
 use anyhow::anyhow;
 use prober_engine::credentials::{CredentialSpec, Credentials};
 use prober_engine::inventory;
-use prober_engine::inventory::InventoryReader;
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget};
 use prober_engine::report::{self, Summary, progress::Progress};
+use prober_engine::results::Identity;
 use prober_engine::run::Run;
 use prober_engine::text;
 
 use crate::cli::{
-    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
+    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, ResultsArgs,
+    SimpleCredential,
 };
 use crate::exit::Outcome;
 
@@ -53,6 +54,7 @@ pub async fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Check(args) => check(&args).await?.all_ok().into(),
         Command::Prepush(args) => prepush(&args).await?.all_ok().into(),
         Command::Gateway(args) => gateway(&args).await?.all_ok().into(),
+        Command::Diff(args) => crate::diff::run(&args, &mut io::stdout().lock())?,
         Command::Demo(args) => crate::demo::run(args).await?,
         Command::Farm(args) => crate::farm::run(args).await?,
         Command::Explain(args) => {
@@ -103,6 +105,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
     let koko = KokoTarget::new(host, port, Arc::new(jms), args.ws_port);
     let spec = Spec {
         inventory: args.inventory.as_deref(),
+        results: &args.results,
         probe: &args.probe,
         output: &args.output,
         credentials,
@@ -115,6 +118,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Summary> {
 /// What one run is given.
 struct Spec<'a> {
     inventory: Option<&'a Path>,
+    results: &'a ResultsArgs,
     probe: &'a ProbeArgs,
     output: &'a OutputArgs,
     credentials: Credentials,
@@ -126,7 +130,8 @@ struct Spec<'a> {
 impl<'a> Spec<'a> {
     fn of(args: &'a CheckArgs, credentials: Credentials, mode: Mode, command: &'a str) -> Spec<'a> {
         Spec {
-            inventory: Some(&args.inventory),
+            inventory: args.inventory.as_deref(),
+            results: &args.results,
             probe: &args.probe,
             output: &args.output,
             credentials,
@@ -140,7 +145,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
-    let inventory = spec.inventory.map(InventoryReader::open).transpose()?;
+    let inventory = crate::rerun::entries(spec.inventory, spec.results, spec.output.quiet)?;
     let settings = spec.probe.settings();
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
         return Err(anyhow!(
@@ -160,19 +165,36 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     }
 
     let output = spec.output;
+    // A resumed run writes to its results file.
+    let target = spec.results.resume.as_ref().or(output.output.as_ref());
     let output_error = |source| OutputError {
-        target: output.output.clone(),
+        target: target.cloned(),
         source,
     };
-    let out: Box<dyn Write + Send> = match &output.output {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(output_error)?)),
-        None => Box::new(BufWriter::new(io::stdout())),
+    let (mut sink, done) = match &spec.results.resume {
+        Some(path) => {
+            let (sink, done) = crate::rerun::resume(path, output, spec.command)?;
+            (sink, Some(done))
+        }
+        None => {
+            let out: Box<dyn Write + Send> = match &output.output {
+                Some(path) => Box::new(BufWriter::new(File::create(path).map_err(output_error)?)),
+                None => Box::new(BufWriter::new(io::stdout())),
+            };
+            let sink = report::sink(output.format, out, output.lang, spec.command)
+                .map_err(output_error)?;
+            (sink, None)
+        }
     };
-    let mut sink =
-        report::sink(output.format, out, output.lang, spec.command).map_err(output_error)?;
     let progress = Progress::new(output.quiet);
     let started = Instant::now();
     let mut summary = Summary::default();
+    // A resumed run's summary and exit status are the whole run's.
+    for category in done.iter().flat_map(|d| d.categories()) {
+        if let Ok(category) = category.parse() {
+            summary.add(category);
+        }
+    }
     let prober = Arc::new(prober);
     let run = Run {
         prober: prober.clone(),
@@ -180,9 +202,16 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
         mode: spec.mode,
         lang: output.lang,
         concurrency,
+        resume: done.clone(),
     };
     let (mut records, dispatcher) = run.start(inventory);
     while let Some(record) = records.recv().await {
+        if done
+            .as_ref()
+            .is_some_and(|done| done.contains(&Identity::of(&record)))
+        {
+            continue;
+        }
         summary.add(record.category);
         progress
             .suspend(|| sink.record(&record))

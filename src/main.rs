@@ -5,9 +5,11 @@
 mod cli;
 mod commands;
 mod demo;
+mod diff;
 mod exit;
 mod explain;
 mod farm;
+mod rerun;
 
 use std::process::ExitCode;
 

@@ -2,7 +2,7 @@
 //! yields records as each finishes, whatever the mode. Bounded channels everywhere, so
 //! memory does not grow with the size of the inventory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
@@ -13,6 +13,7 @@ use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, Field, InventoryReader};
 use crate::probe::{AssetProbe, Mode, Prober, Target};
 use crate::report::Record;
+use crate::results::{Done, Identity};
 use crate::{quote, text};
 
 pub struct Run {
@@ -21,6 +22,24 @@ pub struct Run {
     pub mode: Mode,
     pub lang: Lang,
     pub concurrency: usize,
+    /// `--resume`: the results already there; an asset that has all of its is not probed.
+    pub resume: Option<Arc<Done>>,
+}
+
+/// The rows a run probes: an inventory's, or those a results file gave (`--from`).
+pub struct Entries {
+    /// Names the source in messages.
+    pub path: PathBuf,
+    pub rows: Box<dyn Iterator<Item = Entry> + Send>,
+}
+
+impl From<InventoryReader> for Entries {
+    fn from(inventory: InventoryReader) -> Entries {
+        Entries {
+            path: inventory.path().to_path_buf(),
+            rows: Box::new(inventory),
+        }
+    }
 }
 
 /// One asset's records: its own (unless the mode gives none), then one per system user.
@@ -37,25 +56,24 @@ fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
 enum Plan {
     Report(Box<Record>),
     Probe(Box<Target>),
+    /// Its results are all there already (`--resume`).
+    Done,
 }
 
 impl Run {
     /// Starts the run: what the mode checks first, then every row of the inventory, if
     /// any. Records arrive on the receiver; the handle yields the number of probes that
     /// died without a record (a bug, counted as failures).
-    pub fn start(
-        self,
-        inventory: Option<InventoryReader>,
-    ) -> (mpsc::Receiver<Record>, JoinHandle<usize>) {
+    pub fn start(self, inventory: Option<Entries>) -> (mpsc::Receiver<Record>, JoinHandle<usize>) {
         let room = self.concurrency.clamp(16, 4096);
         let path = inventory
             .as_ref()
-            .map(|i| i.path().to_path_buf())
+            .map(|i| i.path.clone())
             .unwrap_or_default();
         let (entries_tx, mut entries_rx) = mpsc::channel::<Entry>(room);
         // csv reads are blocking: the inventory gets a thread of its own.
         std::thread::spawn(move || {
-            for entry in inventory.into_iter().flatten() {
+            for entry in inventory.into_iter().flat_map(|i| i.rows) {
                 if entries_tx.blocking_send(entry).is_err() {
                     break;
                 }
@@ -75,6 +93,7 @@ impl Run {
             let mut lost = 0;
             while let Some(entry) = entries_rx.recv().await {
                 match self.plan(&path, entry) {
+                    Plan::Done => {}
                     Plan::Report(record) => {
                         if records_tx.send(*record).await.is_err() {
                             break;
@@ -118,6 +137,11 @@ impl Run {
             }
             Entry::Asset(asset) => asset,
         };
+        if let Some(done) = &self.resume
+            && done.all(self.identities(&asset))
+        {
+            return Plan::Done;
+        }
         if let Some(reason) = &asset.skip {
             return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
         }
@@ -163,6 +187,24 @@ impl Run {
                 Plan::Report(Box::new(record))
             }
         }
+    }
+
+    /// Every result the mode gives this asset: its own (through the gateway, only when it
+    /// has no system user to try), then one per system user (not in prepush).
+    fn identities<'a>(&self, asset: &'a Asset) -> impl Iterator<Item = Identity> + 'a {
+        let own = match self.mode {
+            Mode::Koko(_) => asset.system_users.is_empty(),
+            _ => true,
+        };
+        let users = match self.mode {
+            Mode::Prepush(_) => &[],
+            _ => asset.system_users.as_slice(),
+        };
+        let id =
+            |user: Option<&str>| Identity::new(&asset.name, &asset.host, Some(asset.port), user);
+        own.then(|| id(None))
+            .into_iter()
+            .chain(users.iter().map(move |user| id(Some(user))))
     }
 
     /// The row's system users, each a named credential whose user name is safe to hand
