@@ -12,3 +12,4 @@ mod koko;
 mod koko_fixture;
 mod readme;
 mod real_sshd;
+mod results;
