@@ -411,3 +411,71 @@ async fn diff_of_two_seeds_reports_exactly_the_assets_that_changed() {
     .await;
     assert_eq!(bad.status, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_asset_is_done_when_all_its_system_users_are() {
+    use fixtures::lab::{Lab, scenarios};
+    use std::sync::atomic::Ordering::SeqCst;
+    let lab = Lab::start(&[scenarios::SYSTEM_USERS, scenarios::OK_ROOT])
+        .await
+        .unwrap();
+    let out = lab.dir().join("out.jsonl");
+    let run_with = |extra: &[&str]| {
+        let mut argv = lab.check_args();
+        argv.extend(args(extra));
+        prober(argv)
+    };
+    let first = run_with(&["--quiet", "--format", "jsonl", "-o", path(&out)]).await;
+    assert_eq!(first.status, 1, "{}", first.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    let users = read(&out)
+        .into_iter()
+        .find(|r| r.system_user.is_some())
+        .unwrap()
+        .system_users;
+    assert_eq!(users, ["lab-deploy", "lab-deploy-wrong-password"]);
+
+    // One system user's result is missing: that asset is probed again, and only the
+    // missing result is added.
+    let missing = "\"system_user\":\"lab-deploy-wrong-password\"";
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.contains(missing))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&out, kept).unwrap();
+    let connections = |name: &str| lab.stats(name).connections.load(SeqCst);
+    let before = (connections("with-system-users"), connections("ok-root"));
+    let resumed = run_with(&["--quiet", "--resume", path(&out)]).await;
+    assert_eq!(resumed.status, 1, "{}", resumed.stderr);
+    assert!(connections("with-system-users") > before.0);
+    assert_eq!(connections("ok-root"), before.1, "ok-root was done");
+    let after = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(after.lines().count(), 4, "{after}");
+    assert!(after.lines().last().unwrap().contains(missing), "{after}");
+
+    // Picked by one system user's result, the asset is probed whole again.
+    let again = prober({
+        let mut argv = args(["check", "--from", path(&out), "--only", "auth_failed"]);
+        argv.extend(lab.check_args().into_iter().skip(2));
+        argv.extend(args(["--quiet", "--format", "jsonl"]));
+        argv
+    })
+    .await;
+    let subjects: BTreeSet<(String, Option<String>)> = again
+        .records()
+        .iter()
+        .map(|r| {
+            let user = r["system_user"].as_str().map(str::to_string);
+            (r["name"].as_str().unwrap().to_string(), user)
+        })
+        .collect();
+    let name = || "with-system-users".to_string();
+    let want = BTreeSet::from([
+        (name(), None),
+        (name(), Some("lab-deploy".to_string())),
+        (name(), Some("lab-deploy-wrong-password".to_string())),
+    ]);
+    assert_eq!(subjects, want, "{}", again.stderr);
+}

@@ -52,6 +52,23 @@ fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
     own.into_iter().chain(users).collect()
 }
 
+/// Every result the mode gives an asset: its own (through the gateway, only when it has no
+/// system user to try), then one per system user (none in prepush).
+fn identities<'a>(mode: &Mode, asset: &'a Asset) -> impl Iterator<Item = Identity> + 'a {
+    let own = match mode {
+        Mode::Koko(_) => asset.system_users.is_empty(),
+        _ => true,
+    };
+    let users = match mode {
+        Mode::Prepush(_) => &[],
+        _ => asset.system_users.as_slice(),
+    };
+    let id = |user: Option<&str>| Identity::new(&asset.name, &asset.host, Some(asset.port), user);
+    own.then(|| id(None))
+        .into_iter()
+        .chain(users.iter().map(move |user| id(Some(user))))
+}
+
 /// What becomes of a row before any network traffic.
 enum Plan {
     Report(Box<Record>),
@@ -138,7 +155,7 @@ impl Run {
             Entry::Asset(asset) => asset,
         };
         if let Some(done) = &self.resume
-            && done.all(self.identities(&asset))
+            && done.all(identities(&self.mode, &asset))
         {
             return Plan::Done;
         }
@@ -189,24 +206,6 @@ impl Run {
         }
     }
 
-    /// Every result the mode gives this asset: its own (through the gateway, only when it
-    /// has no system user to try), then one per system user (not in prepush).
-    fn identities<'a>(&self, asset: &'a Asset) -> impl Iterator<Item = Identity> + 'a {
-        let own = match self.mode {
-            Mode::Koko(_) => asset.system_users.is_empty(),
-            _ => true,
-        };
-        let users = match self.mode {
-            Mode::Prepush(_) => &[],
-            _ => asset.system_users.as_slice(),
-        };
-        let id =
-            |user: Option<&str>| Identity::new(&asset.name, &asset.host, Some(asset.port), user);
-        own.then(|| id(None))
-            .into_iter()
-            .chain(users.iter().map(move |user| id(Some(user))))
-    }
-
     /// The row's system users, each a named credential whose user name is safe to hand
     /// to a remote shell; any other is the row's error, found before any connection.
     fn system_users(&self, asset: &Asset) -> Result<Vec<Arc<Credential>>, String> {
@@ -223,5 +222,58 @@ impl Run {
                 Ok(credential)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::CredentialSpec;
+    use crate::probe::{KokoTarget, PushTarget};
+
+    #[test]
+    fn resume_expects_every_result_the_mode_gives() {
+        let asset = |users: &[&str]| Asset {
+            line: 1,
+            name: "web".into(),
+            host: "10.0.0.5".into(),
+            port: 22,
+            admin_user: None,
+            system_users: users.iter().map(|u| u.to_string()).collect(),
+            jump_host: None,
+            platform: None,
+            id: None,
+            nodes: Vec::new(),
+            skip: None,
+        };
+        let users = |mode: &Mode, asset: &Asset| -> Vec<Option<String>> {
+            identities(mode, asset).map(|i| i.system_user).collect()
+        };
+        let both = asset(&["deploy", "app"]);
+        let own_and = |names: &[&str]| -> Vec<Option<String>> {
+            std::iter::once(None)
+                .chain(names.iter().map(|n| Some(n.to_string())))
+                .collect()
+        };
+        assert_eq!(users(&Mode::Check, &both), own_and(&["deploy", "app"]));
+        let push = Mode::Prepush(Arc::new(PushTarget::new("deploy", None).unwrap()));
+        assert_eq!(users(&push, &both), own_and(&[]));
+        let jms = CredentialSpec {
+            username: "jms".into(),
+            password_env: Some("UNSET".into()),
+            ..Default::default()
+        }
+        .resolve("jms", Path::new("."), &mut Vec::new());
+        let koko = Mode::Koko(Arc::new(KokoTarget::new(
+            "gw".into(),
+            2222,
+            Arc::new(jms),
+            None,
+        )));
+        assert_eq!(
+            users(&koko, &both),
+            [Some("deploy".into()), Some("app".into())]
+        );
+        assert_eq!(users(&koko, &asset(&[])), [None], "skipped: its own result");
     }
 }
