@@ -9,13 +9,14 @@ use std::time::Instant;
 use anyhow::anyhow;
 use prober_engine::credentials::{CredentialSpec, Credentials};
 use prober_engine::inventory;
+use prober_engine::inventory::InventoryReader;
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget};
 use prober_engine::report::{self, Summary, progress::Progress};
 use prober_engine::results::Identity;
-use prober_engine::run::Run;
+use prober_engine::run::{Entries, Run};
 use prober_engine::text;
 
 use crate::cli::{
@@ -145,7 +146,14 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Summary> {
     for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
-    let inventory = crate::rerun::entries(spec.inventory, spec.results, spec.output.quiet)?;
+    let inventory = match crate::rerun::from(spec.results, spec.output.quiet)? {
+        Some(picked) => Some(picked),
+        None => spec
+            .inventory
+            .map(InventoryReader::open)
+            .transpose()?
+            .map(Entries::from),
+    };
     let settings = spec.probe.settings();
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
         return Err(anyhow!(

@@ -7,24 +7,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail};
-use prober_engine::inventory::InventoryReader;
 use prober_engine::report::{self, Format, Record, Sink};
 use prober_engine::results::{self, Done, Pick, ResultsFormat, ResultsReader};
 use prober_engine::run::Entries;
 
 use crate::cli::{OutputArgs, ResultsArgs};
 
-/// The rows to probe: the inventory's, or the assets `--from` picks from its results.
-pub fn entries(
-    inventory: Option<&Path>,
-    args: &ResultsArgs,
-    quiet: bool,
-) -> anyhow::Result<Option<Entries>> {
+/// `--from RESULTS`: the assets it picks from RESULTS, to probe instead of an inventory's.
+pub fn from(args: &ResultsArgs, quiet: bool) -> anyhow::Result<Option<Entries>> {
     let Some(from) = &args.from else {
-        return Ok(inventory
-            .map(InventoryReader::open)
-            .transpose()?
-            .map(Entries::from));
+        return Ok(None);
     };
     let pick = if args.failed {
         Pick::Failing
