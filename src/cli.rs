@@ -164,12 +164,13 @@ pub struct ResultsArgs {
         value_name = "CATEGORY,...",
         value_delimiter = ',',
         requires = "from",
+        conflicts_with = "inventory",
         value_parser = parse_category
     )]
     pub only: Vec<Category>,
     /// With --from: only the assets with a result that is not ok (every category but ok
     /// and skipped).
-    #[arg(long, requires = "from", conflicts_with = "only")]
+    #[arg(long, requires = "from", conflicts_with_all = ["only", "inventory"])]
     pub failed: bool,
 }
 
@@ -443,6 +444,21 @@ mod tests {
         assert!(parse(&["inv.csv", "--from", "r.jsonl"]).is_err());
         assert!(parse(&["inv.csv", "--only", "auth_failed"]).is_err());
         assert!(parse(&["--from", "r", "--failed", "--only", "ok"]).is_err());
+        assert!(parse(&["inv.csv", "--failed"]).is_err());
+        let gateway = |args: &[&str]| {
+            let start = ["prober", "gateway", "--gateway", "gw", "--jms-user", "u"];
+            Cli::try_parse_from(
+                start
+                    .iter()
+                    .chain(["--password-env", "P"].iter())
+                    .chain(args),
+            )
+        };
+        assert!(gateway(&[]).is_ok());
+        assert!(gateway(&["--from", "r", "--failed"]).is_ok());
+        assert!(gateway(&["--failed"]).is_err());
+        assert!(gateway(&["--only", "ok"]).is_err());
+        assert!(gateway(&["inv.csv", "--from", "r"]).is_err());
     }
 
     #[test]

@@ -159,6 +159,36 @@ fn md(text: &str) -> String {
 mod tests {
     use super::*;
 
+    use prober_engine::results::Identity;
+
+    fn hostile() -> Vec<Difference> {
+        vec![Difference {
+            change: Change::NewlyFailing,
+            identity: Identity::new("\u{1b}]0;title\u{7}web|x\n", "10.0.0.1", Some(22), None),
+            old: Some("ok".into()),
+            new: Some("\u{1b}[31mauth_failed".into()),
+            new_failure: true,
+        }]
+    }
+
+    #[test]
+    fn no_format_lets_a_control_character_through() {
+        let renders: [fn(&[Difference], &mut dyn Write) -> io::Result<()>; 3] =
+            [table, jsonl, |d, out| {
+                markdown(d, Path::new("a"), Path::new("b"), out)
+            }];
+        for render in renders {
+            let mut out = Vec::new();
+            render(&hostile(), &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+            assert!(text.contains("newly"), "{text}");
+        }
+    }
+
     #[test]
     fn markdown_cells_cannot_break_the_table_or_link() {
         assert_eq!(md("a|b"), "a\\|b");
