@@ -16,15 +16,18 @@ use crate::exit::Outcome;
 /// fails), else 0.
 pub fn run(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let differences = results::diff(read(&args.old)?, read(&args.new)?);
-    let written = match args.format {
-        DiffFormat::Table => table(&differences, out),
-        DiffFormat::Jsonl => jsonl(&differences, out),
-        DiffFormat::Md => markdown(&differences, &args.old, &args.new, out),
-    };
-    written
+    render(args, &differences, out)
         .and_then(|()| out.flush())
         .map_err(OutputError::stdout)?;
     Ok((!differences.iter().any(|d| d.new_failure)).into())
+}
+
+fn render(args: &DiffArgs, differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+    match args.format {
+        DiffFormat::Table => table(differences, out),
+        DiffFormat::Jsonl => jsonl(differences, out),
+        DiffFormat::Md => markdown(differences, &args.old, &args.new, out),
+    }
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<Recorded>> {
@@ -173,13 +176,14 @@ mod tests {
 
     #[test]
     fn no_format_lets_a_control_character_through() {
-        let renders: [fn(&[Difference], &mut dyn Write) -> io::Result<()>; 3] =
-            [table, jsonl, |d, out| {
-                markdown(d, Path::new("a"), Path::new("b"), out)
-            }];
-        for render in renders {
+        for format in [DiffFormat::Table, DiffFormat::Jsonl, DiffFormat::Md] {
+            let args = DiffArgs {
+                old: "a".into(),
+                new: "b".into(),
+                format,
+            };
             let mut out = Vec::new();
-            render(&hostile(), &mut out).unwrap();
+            render(&args, &hostile(), &mut out).unwrap();
             let text = String::from_utf8(out).unwrap();
             assert!(
                 !text.chars().any(|c| c.is_control() && c != '\n'),
