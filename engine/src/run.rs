@@ -55,18 +55,22 @@ fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
 /// Every result the mode gives an asset: its own (through the gateway, only when it has no
 /// system user to try), then one per system user (none in prepush).
 fn identities<'a>(mode: &Mode, asset: &'a Asset) -> impl Iterator<Item = Identity> + 'a {
-    let own = match mode {
-        Mode::Koko(_) => asset.system_users.is_empty(),
-        _ => true,
-    };
+    // As its records will name it: a record may bound what it copies from the inventory.
+    let own = Identity::of(&Record::skipped(asset, "", Lang::En));
     let users = match mode {
         Mode::Prepush(_) => &[],
         _ => asset.system_users.as_slice(),
     };
-    let id = |user: Option<&str>| Identity::new(&asset.name, &asset.host, Some(asset.port), user);
-    own.then(|| id(None))
-        .into_iter()
-        .chain(users.iter().map(move |user| id(Some(user))))
+    let with_own = match mode {
+        Mode::Koko(_) => users.is_empty(),
+        _ => true,
+    };
+    let first = with_own.then(|| own.clone());
+    let user = move |user: &String| Identity {
+        system_user: Some(user.clone()),
+        ..own.clone()
+    };
+    first.into_iter().chain(users.iter().map(user))
 }
 
 /// What becomes of a row before any network traffic.
