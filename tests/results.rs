@@ -259,6 +259,12 @@ async fn resume_completes_exactly_the_rest_of_a_run() {
     let text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     assert_eq!(lines.len(), 31, "a header and one line per asset");
+    let same = prober(args(["diff", path(&full), path(&csv)])).await;
+    assert_eq!(
+        (same.status, same.stdout.trim()),
+        (0, "no change"),
+        "jsonl and csv agree"
+    );
     let cut = dir.path().join("cut.csv");
     let kept = lines[..20].concat() + &lines[20][..lines[20].len() / 2];
     std::fs::write(&cut, &kept).unwrap();
