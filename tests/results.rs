@@ -485,3 +485,62 @@ async fn an_asset_is_done_when_all_its_system_users_are() {
     ]);
     assert_eq!(subjects, want, "{}", again.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_run_resumes_by_system_user_and_keeps_one_gateway_result() {
+    let lab = fixtures::koko::lab::KokoLab::start().await.unwrap();
+    let out = lab.path("out.jsonl");
+    let gateway = |extra: &[&str]| {
+        let mut argv = args([
+            "gateway".to_string(),
+            "--gateway".into(),
+            format!("127.0.0.1:{}", lab.ssh_port),
+            "--jms-user".into(),
+            "alice".into(),
+            "--key".into(),
+            lab.path("jms").display().to_string(),
+            "--known-hosts".into(),
+            lab.path("known_hosts").display().to_string(),
+            "--credentials".into(),
+            lab.path("credentials.toml").display().to_string(),
+            lab.path("inventory.csv").display().to_string(),
+            "--quiet".into(),
+        ]);
+        argv.extend(args(extra));
+        prober(argv)
+    };
+    let subjects = |file: &Path| -> Vec<(String, Option<String>, String)> {
+        let mut all: Vec<_> = read(file)
+            .into_iter()
+            .map(|r| (r.name, r.system_user, r.category))
+            .collect();
+        all.sort();
+        all
+    };
+    let first = gateway(&["--format", "jsonl", "-o", path(&out)]).await;
+    assert_eq!(first.status, 1, "{}", first.stderr);
+    let whole = subjects(&out);
+    let web = (
+        "web".to_string(),
+        Some("gw-deploy".to_string()),
+        "ok".to_string(),
+    );
+    assert!(whole.contains(&web), "{whole:?}");
+
+    // The results of `web` (one per system user, none of its own) and of `twin` are lost.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.contains("\"name\":\"web\"") && !l.contains("\"name\":\"twin\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(kept.lines().count() < text.lines().count());
+    std::fs::write(&out, kept).unwrap();
+    let resumed = gateway(&["--resume", path(&out)]).await;
+    assert_eq!(resumed.status, 1, "{}", resumed.stderr);
+    assert_eq!(
+        subjects(&out),
+        whole,
+        "the gateway's own result once, web and twin back"
+    );
+}
