@@ -8,11 +8,10 @@ use crate::category::Category;
 use crate::inventory::{Asset, Entry, InvalidRow, fields};
 use crate::probe::KOKO_RESULTS;
 
-/// The identities a results file has a verdict for: everything but `interrupted`.
+/// The identities a results file has a verdict for (everything but `interrupted`), each
+/// with its latest category.
 #[derive(Debug, Default)]
 pub struct Done {
-    identities: HashSet<Identity>,
-    /// Each identity's latest verdict, for the summary of the whole run.
     categories: HashMap<Identity, String>,
 }
 
@@ -26,15 +25,13 @@ impl Done {
             if record.interrupted() {
                 continue;
             }
-            let identity = record.identity();
-            done.identities.insert(identity.clone());
-            done.categories.insert(identity, record.category);
+            done.categories.insert(record.identity(), record.category);
         }
         Ok(done)
     }
 
     pub fn contains(&self, identity: &Identity) -> bool {
-        self.identities.contains(identity)
+        self.categories.contains_key(identity)
     }
 
     /// Whether every result this asset would get is there.
@@ -43,11 +40,11 @@ impl Done {
     }
 
     pub fn len(&self) -> usize {
-        self.identities.len()
+        self.categories.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.identities.is_empty()
+        self.categories.is_empty()
     }
 
     /// The verdicts already in the file, by category id.
@@ -81,6 +78,8 @@ struct Gathered {
     /// The latest record of each of its identities (its own, its system users').
     latest: HashMap<Identity, Recorded>,
     system_users: Vec<String>,
+    /// The same names, to keep a hostile file's long lists linear.
+    seen: HashSet<String>,
 }
 
 /// The assets whose latest results `pick` wants, as inventory entries, in the order the
@@ -105,13 +104,14 @@ pub fn assets(
                 first: record.clone(),
                 latest: HashMap::new(),
                 system_users: Vec::new(),
+                seen: HashSet::new(),
             }
         });
         // Every record of an asset lists all its system users; results of an older
         // prober only name them on their own records.
         let named = record.system_users.iter().chain(&record.system_user);
         for user in named {
-            if !asset.system_users.contains(user) {
+            if asset.seen.insert(user.clone()) {
                 asset.system_users.push(user.clone());
             }
         }
