@@ -5,9 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use prober_engine::category::Lang;
+use prober_engine::category::{Category, Lang};
 use prober_engine::inventory::{Encoding, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::probe::{Compat, Settings, Timeouts};
@@ -37,6 +37,9 @@ pub enum Command {
     /// asset and system user through it.
     #[command(args_override_self = true)]
     Gateway(Box<GatewayArgs>),
+    /// Compare two runs' results (JSONL or CSV): newly failing, fixed, changed category,
+    /// added and removed assets. Exits 1 when something newly fails.
+    Diff(DiffArgs),
     /// Print what a category means and how to fix it.
     Explain(ExplainArgs),
     /// Start in-process fake servers, one per failure mode, and probe them.
@@ -47,10 +50,11 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "from"])))]
 pub struct CheckArgs {
     /// CSV inventory (ours or a JumpServer export), or a list of host[:port] lines; `-`
     /// reads stdin.
-    pub inventory: PathBuf,
+    pub inventory: Option<PathBuf>,
 
     #[command(flatten)]
     pub read: InventoryArgs,
@@ -61,6 +65,9 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub simple: SimpleCredential,
+
+    #[command(flatten)]
+    pub results: ResultsArgs,
 
     #[command(flatten)]
     pub probe: ProbeArgs,
@@ -81,6 +88,7 @@ pub struct PrepushArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("gateway_source").args(["inventory", "from"])))]
 pub struct GatewayArgs {
     /// The gateway, HOST[:PORT]; the port defaults to 2222.
     #[arg(long, value_name = "HOST[:PORT]")]
@@ -110,6 +118,8 @@ pub struct GatewayArgs {
     /// Credentials file defining the system users the inventory names.
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
+    #[command(flatten)]
+    pub results: ResultsArgs,
     #[command(flatten)]
     pub probe: ProbeArgs,
     #[command(flatten)]
@@ -163,6 +173,51 @@ pub struct SimpleCredential {
     /// Use the keys of the ssh-agent at $SSH_AUTH_SOCK.
     #[arg(long, requires = "user")]
     pub agent: bool,
+}
+
+/// Runs built on an earlier run's results (JSONL or CSV written by prober).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ResultsArgs {
+    /// Continue the run whose results are in RESULTS: assets whose results are all there
+    /// are not probed again, and the new results are appended to RESULTS (in its format).
+    #[arg(long, value_name = "RESULTS")]
+    pub resume: Option<PathBuf>,
+    /// Probe again the assets of a results file instead of an inventory: name, address,
+    /// admin user, jump host and system users come from its records.
+    #[arg(long, value_name = "RESULTS")]
+    pub from: Option<PathBuf>,
+    /// With --from: only the assets with a result in one of these categories.
+    #[arg(
+        long,
+        value_name = "CATEGORY,...",
+        value_delimiter = ',',
+        requires = "from",
+        conflicts_with = "inventory",
+        value_parser = parse_category
+    )]
+    pub only: Vec<Category>,
+    /// With --from: only the assets with a result that is not ok (every category but ok
+    /// and skipped).
+    #[arg(long, requires = "from", conflicts_with_all = ["only", "inventory"])]
+    pub failed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier results.
+    pub old: PathBuf,
+    /// The later results.
+    pub new: PathBuf,
+    /// table for a terminal, jsonl for scripts, md (Markdown) for a chat or a ticket.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Jsonl,
+    Md,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -344,6 +399,27 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// A category id; an unknown one is refused with the closest id, or the list of them.
+pub fn parse_category(text: &str) -> Result<Category, String> {
+    let text = text.trim();
+    if let Ok(category) = text.parse() {
+        return Ok(category);
+    }
+    let closest = Category::ALL
+        .iter()
+        .map(|c| (strsim::jaro_winkler(text, c.id()), c.id()))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score > 0.8);
+    let shown = prober_engine::text::shown(text);
+    Err(match closest {
+        Some((_, id)) => format!("unknown category `{shown}`: did you mean `{id}`?"),
+        None => {
+            let ids: Vec<&str> = Category::ALL.iter().map(|c| c.id()).collect();
+            format!("unknown category `{shown}`; categories: {}", ids.join(", "))
+        }
+    })
+}
+
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate <= 1_000_000.0 => Ok(rate),
@@ -381,6 +457,41 @@ mod tests {
     fn cli_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn categories_are_checked_with_a_suggestion() {
+        assert_eq!(parse_category("auth_failed"), Ok(Category::AuthFailed));
+        let typo = parse_category("auth_faild").unwrap_err();
+        assert!(typo.contains("did you mean `auth_failed`?"), "{typo}");
+        let unknown = parse_category("zzz").unwrap_err();
+        assert!(unknown.contains("tcp_refused"), "{unknown}");
+    }
+
+    #[test]
+    fn an_inventory_or_a_results_file_but_not_both() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["prober", "check"].iter().chain(args));
+        assert!(parse(&["inv.csv"]).is_ok());
+        assert!(parse(&["--from", "r.jsonl", "--only", "auth_failed,tcp_refused"]).is_ok());
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["inv.csv", "--from", "r.jsonl"]).is_err());
+        assert!(parse(&["inv.csv", "--only", "auth_failed"]).is_err());
+        assert!(parse(&["--from", "r", "--failed", "--only", "ok"]).is_err());
+        assert!(parse(&["inv.csv", "--failed"]).is_err());
+        let gateway = |args: &[&str]| {
+            let start = ["prober", "gateway", "--gateway", "gw", "--jms-user", "u"];
+            Cli::try_parse_from(
+                start
+                    .iter()
+                    .chain(["--password-env", "P"].iter())
+                    .chain(args),
+            )
+        };
+        assert!(gateway(&[]).is_ok());
+        assert!(gateway(&["--from", "r", "--failed"]).is_ok());
+        assert!(gateway(&["--failed"]).is_err());
+        assert!(gateway(&["--only", "ok"]).is_err());
+        assert!(gateway(&["inv.csv", "--from", "r"]).is_err());
     }
 
     #[test]

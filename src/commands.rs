@@ -14,11 +14,13 @@ use prober_engine::limits;
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget, human_duration};
 use prober_engine::report::{self, Summary, progress::Progress};
-use prober_engine::run::{Gauges, Interrupt, Run};
+use prober_engine::results::Identity;
+use prober_engine::run::{Entries, Gauges, Interrupt, Run};
 use prober_engine::text;
 
 use crate::cli::{
-    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, SimpleCredential,
+    CheckArgs, Command, GatewayArgs, OutputArgs, PrepushArgs, ProbeArgs, ResultsArgs,
+    SimpleCredential,
 };
 use crate::exit::Outcome;
 use crate::output::{self, Destination};
@@ -61,6 +63,7 @@ pub async fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Check(args) => check(&args).await?.outcome(),
         Command::Prepush(args) => prepush(&args).await?.outcome(),
         Command::Gateway(args) => gateway(&args).await?.outcome(),
+        Command::Diff(args) => crate::diff::run(&args, &mut io::stdout().lock())?,
         Command::Demo(args) => crate::demo::run(args).await?,
         Command::Farm(args) => crate::farm::run(args).await?,
         Command::Explain(args) => {
@@ -128,6 +131,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
     let spec = Spec {
         inventory: args.inventory.as_deref(),
         read: args.read.options(),
+        results: &args.results,
         probe: &args.probe,
         output: &args.output,
         credentials_file: args.credentials.as_deref(),
@@ -142,6 +146,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
 struct Spec<'a> {
     inventory: Option<&'a Path>,
     read: ReadOptions,
+    results: &'a ResultsArgs,
     probe: &'a ProbeArgs,
     output: &'a OutputArgs,
     /// Read by the run: results must not be written over it.
@@ -155,8 +160,9 @@ struct Spec<'a> {
 impl<'a> Spec<'a> {
     fn of(args: &'a CheckArgs, credentials: Credentials, mode: Mode, command: &'a str) -> Spec<'a> {
         Spec {
-            inventory: Some(&args.inventory),
+            inventory: args.inventory.as_deref(),
             read: args.read.options(),
+            results: &args.results,
             probe: &args.probe,
             output: &args.output,
             credentials_file: args.credentials.as_deref(),
@@ -177,26 +183,36 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     let output = spec.output;
     let inputs: Vec<(&str, &Path)> = [
         ("inventory", spec.inventory),
+        ("results file read by --from", spec.results.from.as_deref()),
         ("credentials file", spec.credentials_file),
         ("known_hosts file", settings.known_hosts.as_deref()),
     ]
     .into_iter()
     .filter_map(|(what, path)| Some((what, path?)))
     .collect();
-    output::refuse_inputs(output.output.as_deref(), &inputs)?;
-    let inventory = spec
-        .inventory
-        .map(|path| InventoryReader::open(path, &spec.read))
-        .transpose()?;
-    if let Some(inventory) = &inventory
-        && !inventory.unused_columns().is_empty()
-    {
-        eprintln!(
-            "warning: inventory {}: columns not read: {}",
-            inventory.path().display(),
-            inventory.unused_columns().join(", ")
-        );
-    }
+    output::refuse_inputs(
+        spec.results.resume.as_deref().or(output.output.as_deref()),
+        &inputs,
+    )?;
+    let inventory = match crate::rerun::from(spec.results, output.quiet)? {
+        Some(picked) => Some(picked),
+        None => {
+            let inventory = spec
+                .inventory
+                .map(|path| InventoryReader::open(path, &spec.read))
+                .transpose()?;
+            if let Some(inventory) = &inventory
+                && !inventory.unused_columns().is_empty()
+            {
+                eprintln!(
+                    "warning: inventory {}: columns not read: {}",
+                    inventory.path().display(),
+                    inventory.unused_columns().join(", ")
+                );
+            }
+            inventory.map(Entries::from)
+        }
+    };
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
         return Err(anyhow!(
             "no known_hosts file: HOME is not set; give --known-hosts FILE, or --host-key-check off"
@@ -214,9 +230,19 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         eprintln!("warning: {warning}");
     }
 
-    let (destination, out) = Destination::open(output.output.as_deref(), output.format)?;
-    let mut sink = report::sink(output.format, out, output.lang, spec.command)
-        .map_err(|e| destination.error(e))?;
+    // A resumed run writes to its results file, in its format.
+    let (destination, mut sink, done) = match &spec.results.resume {
+        Some(path) => {
+            let (sink, done) = crate::rerun::resume(path, output, spec.command)?;
+            (Destination::appending(path), sink, Some(done))
+        }
+        None => {
+            let (destination, out) = Destination::open(output.output.as_deref(), output.format)?;
+            let sink = report::sink(output.format, out, output.lang, spec.command)
+                .map_err(|e| destination.error(e))?;
+            (destination, sink, None)
+        }
+    };
     let progress = Progress::new(output.quiet);
     // A second reader counts the rows for the progress line; a pipe can be read once only.
     let regular = spec
@@ -227,6 +253,12 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     }
     let started = Instant::now();
     let mut summary = Summary::default();
+    // A resumed run's summary and exit status are the whole run's.
+    for category in done.iter().flat_map(|d| d.categories()) {
+        if let Ok(category) = category.parse() {
+            summary.add(category);
+        }
+    }
     let prober = Arc::new(prober);
     let credentials = Arc::new(spec.credentials);
     let gauges = Arc::new(Gauges::default());
@@ -241,6 +273,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
             grace: spec.probe.grace,
         },
         gauges: gauges.clone(),
+        resume: done.clone(),
     };
     let (mut records, dispatcher) = run.start(inventory);
     // Redraws elapsed time and ETA while no record arrives.
@@ -268,6 +301,10 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
             }
             record = records.recv() => {
                 let Some(record) = record else { break };
+                // A partly done asset is probed whole; only its missing results are new.
+                if done.as_ref().is_some_and(|done| done.contains(&Identity::of(&record))) {
+                    continue;
+                }
                 summary.add(record.category);
                 progress
                     .suspend(|| sink.record(&record))

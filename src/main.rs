@@ -5,10 +5,12 @@
 mod cli;
 mod commands;
 mod demo;
+mod diff;
 mod exit;
 mod explain;
 mod farm;
 mod output;
+mod rerun;
 mod signals;
 
 use std::process::ExitCode;

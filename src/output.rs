@@ -116,6 +116,14 @@ impl Destination {
         Ok((destination, Box::new(BufWriter::new(writer))))
     }
 
+    /// A file the sink appends to itself (`--resume`): nothing staged, nothing to rename.
+    pub fn appending(path: &Path) -> Destination {
+        Destination {
+            target: Some(path.to_path_buf()),
+            staged: None,
+        }
+    }
+
     fn stdout() -> Destination {
         Destination {
             target: None,

@@ -53,6 +53,11 @@ async fn ok_as_root_reports_everything_it_learned() {
         "python",
         "facts",
         "duration_ms",
+        "admin_user",
+        "gateway",
+        "system_users",
+        "asset_id",
+        "nodes",
     ];
     assert_eq!(order, Record::FIELDS);
     assert_eq!(r.as_object().unwrap().len(), order.len(), "{r:#}");
@@ -88,6 +93,11 @@ async fn ok_as_root_reports_everything_it_learned() {
     assert_eq!(r["uid"], 0);
     assert_eq!(r["sudo"], "root");
     assert_eq!(r["python"], "/usr/bin/python3");
+    // What probing it again takes, as the inventory row said.
+    assert_eq!(r["admin_user"], "lab-root");
+    assert_eq!(r["gateway"], json!(null));
+    assert_eq!(r["system_users"], json!([]));
+    assert_eq!((&r["asset_id"], &r["nodes"]), (&json!(null), &json!([])));
     assert_eq!(r["facts"]["hostname"], "ok-root");
     assert_eq!(r["facts"]["os"], "Debian GNU/Linux 12 (bookworm)");
     assert_eq!(r["facts"]["memory_mb"], 2000);

@@ -15,3 +15,4 @@ mod koko_fixture;
 mod preflight;
 mod readme;
 mod real_sshd;
+mod results;

@@ -16,6 +16,7 @@ pub mod pattern;
 pub mod probe;
 pub mod quote;
 pub mod report;
+pub mod results;
 pub mod run;
 pub mod sync;
 pub mod text;

@@ -9,7 +9,7 @@
 //! summary can tell them apart from the ones that were under way.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -23,6 +23,7 @@ use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, Field, InventoryReader};
 use crate::probe::{AssetProbe, KOKO_RESULTS, Mode, Prober, Target, human_duration};
 use crate::report::{Interruption, Record};
+use crate::results::{Done, Identity};
 use crate::{quote, text};
 
 pub struct Run {
@@ -31,6 +32,8 @@ pub struct Run {
     pub mode: Mode,
     pub lang: Lang,
     pub concurrency: usize,
+    /// `--resume`: the results already there; an asset that has all of its is not probed.
+    pub resume: Option<Arc<Done>>,
     pub interrupt: Interrupt,
     /// Read by the progress line while the run goes on.
     pub gauges: Arc<Gauges>,
@@ -103,6 +106,22 @@ pub struct Ended {
     pub interruption: Option<Interruption>,
 }
 
+/// The rows a run probes: an inventory's, or those a results file gave (`--from`).
+pub struct Entries {
+    /// Names the source in messages.
+    pub path: PathBuf,
+    pub rows: Box<dyn Iterator<Item = Entry> + Send>,
+}
+
+impl From<InventoryReader> for Entries {
+    fn from(inventory: InventoryReader) -> Entries {
+        Entries {
+            path: inventory.path().to_path_buf(),
+            rows: Box::new(inventory),
+        }
+    }
+}
+
 /// One asset's records: its own (unless the mode gives none), then one per system user.
 fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
     let own = probe.own.map(|own| Record::probed(asset, own, lang));
@@ -113,10 +132,33 @@ fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
     own.into_iter().chain(users).collect()
 }
 
+/// Every result the mode gives an asset: its own (through the gateway, only when it has no
+/// system user to try), then one per system user (none in prepush).
+fn identities<'a>(mode: &Mode, asset: &'a Asset) -> impl Iterator<Item = Identity> + 'a {
+    // As its records will name it: a record may bound what it copies from the inventory.
+    let own = Identity::of(&Record::skipped(asset, "", Lang::En));
+    let users = match mode {
+        Mode::Prepush(_) => &[],
+        _ => asset.system_users.as_slice(),
+    };
+    let with_own = match mode {
+        Mode::Koko(_) => users.is_empty(),
+        _ => true,
+    };
+    let first = with_own.then(|| own.clone());
+    let user = move |user: &String| Identity {
+        system_user: Some(user.clone()),
+        ..own.clone()
+    };
+    first.into_iter().chain(users.iter().map(user))
+}
+
 /// What becomes of a row before any network traffic.
 enum Plan {
     Report(Box<Record>),
     Probe(Box<Target>),
+    /// Its results are all there already (`--resume`).
+    Done,
 }
 
 /// A probe under way, kept to record it if it is cut short.
@@ -128,19 +170,16 @@ struct InFlight {
 impl Run {
     /// Starts the run: what the mode checks first, then every row of the inventory, if
     /// any. Records arrive on the receiver; the handle says how the run ended.
-    pub fn start(
-        self,
-        inventory: Option<InventoryReader>,
-    ) -> (mpsc::Receiver<Record>, JoinHandle<Ended>) {
+    pub fn start(self, inventory: Option<Entries>) -> (mpsc::Receiver<Record>, JoinHandle<Ended>) {
         let room = self.concurrency.clamp(16, 4096);
         let path = inventory
             .as_ref()
-            .map(|i| i.path().to_path_buf())
+            .map(|i| i.path.clone())
             .unwrap_or_default();
         let (entries_tx, entries_rx) = mpsc::channel::<Entry>(room);
         // csv reads are blocking: the inventory gets a thread of its own.
         std::thread::spawn(move || {
-            for entry in inventory.into_iter().flatten() {
+            for entry in inventory.into_iter().flat_map(|i| i.rows) {
                 if entries_tx.blocking_send(entry).is_err() {
                     break;
                 }
@@ -195,6 +234,7 @@ impl Run {
                         continue;
                     };
                     match self.plan(path, entry) {
+                        Plan::Done => self.gauges.row_done(),
                         Plan::Report(record) => {
                             send(out, vec![*record]).await?;
                             self.gauges.row_done();
@@ -344,6 +384,11 @@ impl Run {
             }
             Entry::Asset(asset) => asset,
         };
+        if let Some(done) = &self.resume
+            && done.all(identities(&self.mode, &asset))
+        {
+            return Plan::Done;
+        }
         if let Some(reason) = &asset.skip {
             return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
         }
@@ -443,7 +488,8 @@ fn interrupted(name: &str, host: &str, port: u16, message: &str, lang: Lang) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{DEFAULT_JUMP_CHANNELS, KokoTarget, Settings, Timeouts};
+    use crate::credentials::CredentialSpec;
+    use crate::probe::{DEFAULT_JUMP_CHANNELS, KokoTarget, PushTarget, Settings, Timeouts};
 
     /// A run of `rows` rows, each an asset on `port` with two system users, one probe at
     /// a time, stopped through the returned sender.
@@ -502,6 +548,7 @@ mod tests {
                 grace: Duration::from_millis(10),
             },
             gauges: Arc::default(),
+            resume: None,
         };
         (run, inventory, stop)
     }
@@ -514,7 +561,7 @@ mod tests {
         let port = silent.local_addr().unwrap().port();
         let (run, inventory, stop) = run(dir.path(), port, 3);
         let gauges = run.gauges.clone();
-        let (mut records, dispatcher) = run.start(inventory);
+        let (mut records, dispatcher) = run.start(inventory.map(Entries::from));
         while gauges.in_flight() == 0 {
             tokio::task::yield_now().await;
         }
@@ -565,7 +612,7 @@ mod tests {
             .unwrap()
             .port();
         let (run, inventory, _stop) = run(dir.path(), port, 3);
-        let (mut records, dispatcher) = run.start(inventory);
+        let (mut records, dispatcher) = run.start(inventory.map(Entries::from));
         let mut own = 0;
         while let Some(record) = records.recv().await {
             assert_ne!(record.category, Category::Interrupted);
@@ -594,5 +641,51 @@ mod tests {
         assert_eq!(names, KOKO_RESULTS);
         let interruption = dispatcher.await.unwrap().interruption.unwrap();
         assert_eq!((interruption.by, interruption.cut_short), ("SIGTERM", 2));
+    }
+
+    #[test]
+    fn resume_expects_every_result_the_mode_gives() {
+        let asset = |users: &[&str]| Asset {
+            line: 1,
+            name: "web".into(),
+            host: "10.0.0.5".into(),
+            port: 22,
+            admin_user: None,
+            system_users: users.iter().map(|u| u.to_string()).collect(),
+            jump_host: None,
+            platform: None,
+            id: None,
+            nodes: Vec::new(),
+            skip: None,
+        };
+        let users = |mode: &Mode, asset: &Asset| -> Vec<Option<String>> {
+            identities(mode, asset).map(|i| i.system_user).collect()
+        };
+        let both = asset(&["deploy", "app"]);
+        let own_and = |names: &[&str]| -> Vec<Option<String>> {
+            std::iter::once(None)
+                .chain(names.iter().map(|n| Some(n.to_string())))
+                .collect()
+        };
+        assert_eq!(users(&Mode::Check, &both), own_and(&["deploy", "app"]));
+        let push = Mode::Prepush(Arc::new(PushTarget::new("deploy", None).unwrap()));
+        assert_eq!(users(&push, &both), own_and(&[]));
+        let jms = CredentialSpec {
+            username: "jms".into(),
+            password_env: Some("UNSET".into()),
+            ..Default::default()
+        }
+        .resolve("jms", Path::new("."), &mut Vec::new());
+        let koko = Mode::Koko(Arc::new(KokoTarget::new(
+            "gw".into(),
+            2222,
+            Arc::new(jms),
+            None,
+        )));
+        assert_eq!(
+            users(&koko, &both),
+            [Some("deploy".into()), Some("app".into())]
+        );
+        assert_eq!(users(&koko, &asset(&[])), [None], "skipped: its own result");
     }
 }

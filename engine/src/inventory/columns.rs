@@ -15,6 +15,10 @@ pub enum Field {
     JumpHost,
     Platform,
     Active,
+    /// JumpServer's own id of the asset, kept so results can name it.
+    AssetId,
+    /// JumpServer's nodes (the asset tree's folders), kept so results can name them.
+    Nodes,
 }
 
 impl Field {
@@ -29,6 +33,8 @@ impl Field {
             Field::JumpHost => "gateway",
             Field::Platform => "platform",
             Field::Active => "active",
+            Field::AssetId => "id",
+            Field::Nodes => "nodes",
         }
     }
 }
@@ -85,6 +91,8 @@ const ALIASES: &[(Field, &[&str])] = &[
     ),
     (Field::Platform, &["platform", "系统平台", "平台", "os"]),
     (Field::Active, &["active", "is active", "is_active", "激活"]),
+    (Field::AssetId, &["id", "asset_id", "asset id"]),
+    (Field::Nodes, &["nodes", "node", "节点"]),
 ];
 
 /// Lower-cases and strips what exports decorate labels with: a BOM, the `*` of required
@@ -163,6 +171,7 @@ mod tests {
         assert_eq!(en.index(Field::AdminUser), Some(5));
         assert_eq!(en.index(Field::JumpHost), Some(6));
         assert_eq!(en.index(Field::Active), Some(7));
+        assert_eq!(en.index(Field::AssetId), Some(0));
         let zh = ColumnMap::from_header([
             "ID",
             "IP",
@@ -193,5 +202,8 @@ mod tests {
         assert_eq!(map.index(Field::Host), Some(1));
         assert_eq!(map.index(Field::Protocols), Some(3));
         assert_eq!(map.index(Field::JumpHost), Some(4));
+        assert_eq!(map.index(Field::Nodes), None);
+        let zh = ColumnMap::from_header(["*名称", "*IP/主机", "节点"]);
+        assert_eq!(zh.index(Field::Nodes), Some(2));
     }
 }

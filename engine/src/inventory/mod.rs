@@ -34,6 +34,10 @@ pub struct Asset {
     /// The jump host (JumpServer's domain gateway) the asset is reached through.
     pub jump_host: Option<String>,
     pub platform: Option<String>,
+    /// JumpServer's id of the asset (its export's `ID` column), when the inventory has one.
+    pub id: Option<String>,
+    /// JumpServer's nodes the asset is in, when the inventory has them.
+    pub nodes: Vec<String>,
     /// Why the asset is not to be probed (inactive, no SSH protocol); `None` to probe it.
     pub skip: Option<String>,
 }
@@ -451,6 +455,8 @@ fn plain_row(bytes: &[u8], line: u64) -> Option<Entry> {
             system_users: Vec::new(),
             jump_host: None,
             platform: None,
+            id: None,
+            nodes: Vec::new(),
             skip: None,
         })),
         Err(reason) => invalid(reason),
@@ -550,6 +556,11 @@ impl CsvRow<'_> {
                 .unwrap_or_default(),
             jump_host: self.object_name(Field::JumpHost)?,
             platform: self.object_name(Field::Platform)?,
+            id: self.get(Field::AssetId)?.map(str::to_string),
+            nodes: self
+                .get(Field::Nodes)?
+                .map(fields::list)
+                .unwrap_or_default(),
             skip,
             host,
         })

@@ -319,12 +319,18 @@ impl Style {
     }
 
     /// The asset the reader should make of the row written at `line`.
-    fn expected(self, spec: &Spec, line: u64) -> Asset {
+    fn expected(self, spec: &Spec, line: u64, index: usize) -> Asset {
         let host = spec.host.clone();
         let plain = matches!(self, Style::Plain);
         let has = |ours: bool| !plain && ours;
         Asset {
             line,
+            id: matches!(self, Style::JumpServer14En | Style::JumpServer14Zh)
+                .then(|| index.to_string()),
+            nodes: match self {
+                Style::JumpServer3 => vec!["/Default".into()],
+                _ => Vec::new(),
+            },
             name: if plain {
                 host.clone()
             } else {
@@ -376,7 +382,7 @@ impl Style {
             writer.flush().unwrap();
             let line = writer.get_ref().iter().filter(|b| **b == b'\n').count() as u64 + 1;
             writer.write_record(self.row(spec, index + 1)).unwrap();
-            expected.push(self.expected(spec, line));
+            expected.push(self.expected(spec, line, index + 1));
         }
         let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
         (text, expected)

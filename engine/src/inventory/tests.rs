@@ -61,6 +61,7 @@ fn jumpserver_1_4_export_english_with_bom() {
         ("app-7", "10.1.0.7", 22)
     );
     assert_eq!(a.admin_user.as_deref(), Some("ops-root"));
+    assert_eq!(a.id.as_deref(), Some("1f1e"));
     let b = asset(&rows[1]);
     assert_eq!(b.port, 2200);
     assert_eq!(b.skip.as_deref(), Some("inactive in the inventory"));
@@ -91,6 +92,7 @@ fn jumpserver_3_export_with_help_row_protocols_and_object_ids() {
     assert_eq!((web.host.as_str(), web.port), ("10.3.0.1", 2022));
     assert_eq!(web.jump_host.as_deref(), Some("dmz"));
     assert_eq!(web.platform.as_deref(), Some("Linux"));
+    assert_eq!(web.nodes, ["/Default"]);
     assert_eq!(web.line, 3);
     let win = asset(&rows[1]);
     assert_eq!(

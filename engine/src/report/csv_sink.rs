@@ -12,6 +12,13 @@ impl Csv {
         writer.write_record(Record::FIELDS)?;
         Ok(Csv { writer })
     }
+
+    /// More records for a file that has the header already.
+    pub fn continuing(out: Box<dyn Write + Send>) -> Csv {
+        Csv {
+            writer: csv::Writer::from_writer(out),
+        }
+    }
 }
 
 impl Sink for Csv {

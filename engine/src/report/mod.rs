@@ -50,3 +50,16 @@ pub fn sink(
         Format::Junit => Box::new(junit::Junit::new(out, command)),
     })
 }
+
+/// A sink continuing a results file already in `format` (`--resume`): a CSV's header is
+/// there already. Only the line formats can be continued.
+pub fn continuing(format: Format, out: Box<dyn Write + Send>) -> io::Result<Box<dyn Sink + Send>> {
+    match format {
+        Format::Csv => Ok(Box::new(csv_sink::Csv::continuing(out))),
+        Format::Jsonl => Ok(Box::new(json::JsonLines::new(out))),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "only jsonl and csv results can be continued",
+        )),
+    }
+}

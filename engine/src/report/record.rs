@@ -55,6 +55,14 @@ record! {
     python: Option<String>,
     facts: Option<Facts>,
     duration_ms: u64,
+    /// What probing the asset again takes (`prober check --from`), as the inventory row
+    /// said: its admin user's credential, its jump host, all its system users, and
+    /// JumpServer's id and nodes; `None` on results about no inventory asset.
+    admin_user: Option<String>,
+    gateway: Option<String>,
+    system_users: Option<Vec<String>>,
+    asset_id: Option<String>,
+    nodes: Option<Vec<String>>,
 }
 
 /// A record field as one line of text.
@@ -121,11 +129,29 @@ impl Record {
             python: None,
             facts: None,
             duration_ms: 0,
+            admin_user: None,
+            gateway: None,
+            system_users: None,
+            asset_id: None,
+            nodes: None,
+        }
+    }
+
+    /// The row's fields a later run needs to probe the asset again, each bounded: they
+    /// are inventory cells, and a record stays small whatever the inventory holds.
+    fn rerun(self, asset: &Asset) -> Record {
+        Record {
+            admin_user: asset.admin_user.as_deref().map(rerun_text),
+            gateway: asset.jump_host.as_deref().map(rerun_text),
+            system_users: Some(rerun_list(&asset.system_users)),
+            asset_id: asset.id.as_deref().map(rerun_text),
+            nodes: Some(rerun_list(&asset.nodes)),
+            ..self
         }
     }
 
     pub fn probed(asset: &Asset, probed: Probed, lang: Lang) -> Record {
-        Record::about(&asset.name, &asset.host, asset.port, probed, lang)
+        Record::about(&asset.name, &asset.host, asset.port, probed, lang).rerun(asset)
     }
 
     /// A result about something other than an inventory row (the bastion's gateway).
@@ -185,6 +211,7 @@ impl Record {
             format!("not probed: {reason}"),
             lang,
         )
+        .rerun(asset)
     }
 
     pub fn invalid(file: &Path, row: &InvalidRow, lang: Lang) -> Record {
@@ -220,7 +247,32 @@ impl Record {
             ),
             lang,
         )
+        .rerun(asset)
     }
+}
+
+/// The longest name a record copies for a later run, in characters: JumpServer's own
+/// limit for the names of assets, users and nodes.
+pub const RERUN_TEXT: usize = 128;
+/// The most a record's list of names for a later run holds, in bytes.
+pub const RERUN_LIST: usize = 512;
+
+fn rerun_text(text: &str) -> String {
+    text.chars().take(RERUN_TEXT).collect()
+}
+
+/// The first names of `items` that fit in [`RERUN_LIST`] bytes.
+fn rerun_list(items: &[String]) -> Vec<String> {
+    let mut room = RERUN_LIST;
+    items
+        .iter()
+        .map(|item| rerun_text(item))
+        .take_while(|item| {
+            let fits = item.len() < room;
+            room = room.saturating_sub(item.len() + 1);
+            fits
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -248,5 +300,32 @@ mod tests {
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{json}");
         assert_eq!(record.texts()[3], ("port", "22".to_string()));
         assert_eq!(record.texts()[4], ("ip", String::new()));
+    }
+
+    #[test]
+    fn what_a_rerun_needs_is_copied_bounded() {
+        let asset = Asset {
+            line: 3,
+            name: "web".into(),
+            host: "10.0.0.5".into(),
+            port: 22,
+            admin_user: Some("a".repeat(1000)),
+            system_users: (0..100).map(|i| format!("user{i:03}")).collect(),
+            jump_host: Some("dmz".into()),
+            platform: None,
+            id: None,
+            nodes: vec!["/Default".into()],
+            skip: None,
+        };
+        let record = Record::skipped(&asset, "inactive", Lang::En);
+        assert_eq!(
+            record.admin_user.as_ref().map(String::len),
+            Some(RERUN_TEXT)
+        );
+        assert_eq!(record.gateway.as_deref(), Some("dmz"));
+        let users = record.system_users.unwrap();
+        assert_eq!(users[..2], ["user000", "user001"]);
+        assert!(users.len() < 100 && users.join(",").len() <= RERUN_LIST);
+        assert_eq!(record.nodes.unwrap(), ["/Default"]);
     }
 }

@@ -1,0 +1,123 @@
+//! What changed between two runs' results, subject by subject (an asset's own result, or
+//! one of its system users'): the latest record of each identity in each file is compared.
+
+use std::collections::HashMap;
+
+use super::{Identity, Recorded};
+
+/// How a subject's verdict changed, in the order a report lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Change {
+    /// Was ok (or skipped), now needs action.
+    NewlyFailing,
+    /// Needed action, now does not.
+    Fixed,
+    /// Another category on the same side: failing for another reason, or ok ↔ skipped.
+    Changed,
+    /// Only in the new results.
+    Added,
+    /// Only in the old results.
+    Removed,
+}
+
+impl Change {
+    pub const ALL: [Change; 5] = [
+        Change::NewlyFailing,
+        Change::Fixed,
+        Change::Changed,
+        Change::Added,
+        Change::Removed,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Change::NewlyFailing => "newly_failing",
+            Change::Fixed => "fixed",
+            Change::Changed => "changed",
+            Change::Added => "added",
+            Change::Removed => "removed",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Change::NewlyFailing => "Newly failing",
+            Change::Fixed => "Fixed",
+            Change::Changed => "Changed category",
+            Change::Added => "Added",
+            Change::Removed => "Removed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub change: Change,
+    pub identity: Identity,
+    /// The category ids before and after; `None` on the side that lacks the subject.
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// Whether the subject needs action now: a newly failing one, or an added one that
+    /// fails.
+    pub new_failure: bool,
+}
+
+/// Each identity's latest record, and the order the file first names them in.
+fn latest(
+    records: impl IntoIterator<Item = Recorded>,
+) -> (Vec<Identity>, HashMap<Identity, Recorded>) {
+    let mut order = Vec::new();
+    let mut latest = HashMap::new();
+    for record in records {
+        let identity = record.identity();
+        if latest.insert(identity.clone(), record).is_none() {
+            order.push(identity);
+        }
+    }
+    (order, latest)
+}
+
+/// The differences, by kind of change, then in the order the new results (the old ones,
+/// for removed subjects) name them.
+pub fn diff(
+    old: impl IntoIterator<Item = Recorded>,
+    new: impl IntoIterator<Item = Recorded>,
+) -> Vec<Difference> {
+    let (old_order, mut old) = latest(old);
+    let (new_order, new) = latest(new);
+    let mut found = Vec::new();
+    for identity in new_order {
+        let now = &new[&identity];
+        let was = old.remove(&identity);
+        let change = match &was {
+            None => Change::Added,
+            Some(was) if was.category == now.category => continue,
+            Some(was) => match (was.failing(), now.failing()) {
+                (false, true) => Change::NewlyFailing,
+                (true, false) => Change::Fixed,
+                _ => Change::Changed,
+            },
+        };
+        found.push(Difference {
+            change,
+            new_failure: matches!(change, Change::NewlyFailing | Change::Added) && now.failing(),
+            old: was.map(|r| r.category),
+            new: Some(now.category.clone()),
+            identity,
+        });
+    }
+    for identity in old_order {
+        if let Some(was) = old.remove(&identity) {
+            found.push(Difference {
+                change: Change::Removed,
+                identity,
+                old: Some(was.category),
+                new: None,
+                new_failure: false,
+            });
+        }
+    }
+    // A stable sort keeps each kind in file order.
+    found.sort_by_key(|d| d.change);
+    found
+}

@@ -1,0 +1,76 @@
+//! Results files read back: the JSONL or CSV a run wrote, for `--resume` (what is done),
+//! `--from` (what to probe again) and `diff` (what changed between two runs).
+//!
+//! A results file is untrusted input like an inventory: every record is bounded
+//! ([`MAX_RECORD`]), a bad one is an error naming its line, and the last line of a run that
+//! was killed mid-write is ignored.
+
+mod diff;
+mod identity;
+mod lines;
+mod read;
+mod select;
+
+#[cfg(test)]
+mod tests;
+
+pub use diff::{Change, Difference, diff};
+pub use identity::Identity;
+pub use read::{ResultsError, ResultsFormat, ResultsReader};
+pub use select::{Done, Pick, assets};
+
+use crate::category::Category;
+
+/// The longest record a results file may hold, in bytes. A record the prober writes stays
+/// far below it.
+pub const MAX_RECORD: usize = 64 * 1024;
+
+/// The category of a probe that a signal cut short: not a verdict, so `--resume` probes
+/// the asset again.
+// The category row itself lands with the handling of signals; until then results name it
+// by its id.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// One record read back: whom it is about, its verdict, and what probing it again takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// Line of the results file the record starts on (1-based).
+    pub line: u64,
+    pub name: String,
+    pub system_user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    /// The category's id as written, so results of a newer prober still read.
+    pub category: String,
+    pub admin_user: Option<String>,
+    pub gateway: Option<String>,
+    pub system_users: Vec<String>,
+    pub asset_id: Option<String>,
+    pub nodes: Vec<String>,
+}
+
+impl Recorded {
+    pub fn identity(&self) -> Identity {
+        Identity::new(
+            &self.name,
+            &self.host,
+            self.port,
+            self.system_user.as_deref(),
+        )
+    }
+
+    /// The category, when this prober knows it.
+    pub fn known_category(&self) -> Option<Category> {
+        self.category.parse().ok()
+    }
+
+    /// Whether the verdict needs someone to act; a category this prober does not know
+    /// (newer, or `interrupted`) is not taken for ok.
+    pub fn failing(&self) -> bool {
+        self.known_category().is_none_or(Category::needs_action)
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.category == INTERRUPTED
+    }
+}

@@ -1,0 +1,203 @@
+//! `prober diff OLD NEW`: what changed between two runs, for a terminal, a script, or a
+//! chat or ticket (Markdown). Names and categories come from the files: every one is
+//! escaped for where it is shown.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use prober_engine::results::{self, Change, Difference, Recorded, ResultsReader};
+use prober_engine::text;
+
+use crate::cli::{DiffArgs, DiffFormat};
+use crate::commands::OutputError;
+use crate::exit::Outcome;
+
+/// Exits 1 when something newly fails (an ok subject now failing, or an added one that
+/// fails), else 0.
+pub fn run(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let differences = results::diff(read(&args.old)?, read(&args.new)?);
+    render(args, &differences, out)
+        .and_then(|()| out.flush())
+        .map_err(OutputError::stdout)?;
+    Ok((!differences.iter().any(|d| d.new_failure)).into())
+}
+
+fn render(args: &DiffArgs, differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+    match args.format {
+        DiffFormat::Table => table(differences, out),
+        DiffFormat::Jsonl => jsonl(differences, out),
+        DiffFormat::Md => markdown(differences, &args.old, &args.new, out),
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<Recorded>> {
+    Ok(ResultsReader::open(path)?.collect::<Result<_, _>>()?)
+}
+
+/// "2 newly failing, 1 fixed, …", or that nothing changed.
+fn counts(differences: &[Difference]) -> String {
+    if differences.is_empty() {
+        return "no change".into();
+    }
+    Change::ALL
+        .iter()
+        .map(|&change| {
+            let n = differences.iter().filter(|d| d.change == change).count();
+            format!("{n} {}", change.title().to_lowercase())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn subject(d: &Difference) -> String {
+    match &d.identity.system_user {
+        Some(user) => format!("{} ({user})", d.identity.name),
+        None => d.identity.name.clone(),
+    }
+}
+
+fn category(id: &Option<String>) -> &str {
+    id.as_deref().unwrap_or("-")
+}
+
+const WIDTH: usize = 40;
+
+fn table(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+    let rows: Vec<[String; 5]> = differences
+        .iter()
+        .map(|d| {
+            [
+                d.change.id().to_string(),
+                text::cell(&subject(d), WIDTH),
+                text::cell(&d.identity.address(), WIDTH),
+                text::cell(category(&d.old), WIDTH),
+                text::cell(category(&d.new), WIDTH),
+            ]
+        })
+        .collect();
+    let header = ["change", "asset", "address", "was", "now"].map(String::from);
+    let mut widths = [0; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    if !rows.is_empty() {
+        for row in std::iter::once(&header).chain(&rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            writeln!(out, "{}", cells.join("  ").trim_end())?;
+        }
+    }
+    writeln!(out, "{}", counts(differences))
+}
+
+fn jsonl(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+    for d in differences {
+        let line = serde_json::json!({
+            "change": d.change.id(),
+            "name": d.identity.name,
+            "system_user": d.identity.system_user,
+            "host": d.identity.host,
+            "port": d.identity.port,
+            "old": d.old,
+            "new": d.new,
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn markdown(
+    differences: &[Difference],
+    old: &Path,
+    new: &Path,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "**prober diff** {} → {}: {}",
+        md(&old.display().to_string()),
+        md(&new.display().to_string()),
+        counts(differences)
+    )?;
+    for change in Change::ALL {
+        let rows: Vec<&Difference> = differences.iter().filter(|d| d.change == change).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n#### {} ({})\n", change.title(), rows.len())?;
+        writeln!(out, "| asset | address | was | now |\n|---|---|---|---|")?;
+        for d in rows {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md(&subject(d)),
+                md(&d.identity.address()),
+                md(category(&d.old)),
+                md(category(&d.new))
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Text for a Markdown table cell: control characters replaced, cut, and every character
+/// Markdown or a chat would read as markup escaped.
+fn md(text: &str) -> String {
+    let mut out = String::new();
+    for c in text::cell(text, 80).chars() {
+        if "\\`*_[]<>|~&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use prober_engine::results::Identity;
+
+    fn hostile() -> Vec<Difference> {
+        vec![Difference {
+            change: Change::NewlyFailing,
+            identity: Identity::new("\u{1b}]0;title\u{7}web|x\n", "10.0.0.1", Some(22), None),
+            old: Some("ok".into()),
+            new: Some("\u{1b}[31mauth_failed".into()),
+            new_failure: true,
+        }]
+    }
+
+    #[test]
+    fn no_format_lets_a_control_character_through() {
+        for format in [DiffFormat::Table, DiffFormat::Jsonl, DiffFormat::Md] {
+            let args = DiffArgs {
+                old: "a".into(),
+                new: "b".into(),
+                format,
+            };
+            let mut out = Vec::new();
+            render(&args, &hostile(), &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+            assert!(text.contains("newly"), "{text}");
+        }
+    }
+
+    #[test]
+    fn markdown_cells_cannot_break_the_table_or_link() {
+        assert_eq!(md("a|b"), "a\\|b");
+        assert_eq!(md("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(md("\u{1b}[31m\n"), "?\\[31m?");
+        assert_eq!(md("<img>"), "\\<img\\>");
+    }
+}
