@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::category::{Category, Lang, Stage};
 use crate::inventory::{Asset, Field, InvalidRow};
 use crate::probe::{Facts, Probed, SystemUserProbed};
+use crate::text::excerpt;
 
 /// Declares the record once: the struct (JSON and JSONL through serde, in declaration
 /// order), its field names (CSV's header) and each field as text (CSV's cells, JUnit's
@@ -28,6 +29,13 @@ macro_rules! record {
             /// an unknown value is empty.
             pub fn texts(&self) -> [(&'static str, String); Record::FIELDS.len()] {
                 [$( (stringify!($field), FieldText::text(&self.$field)) ),+]
+            }
+
+            /// Every field made safe and cut to its cap: the one place that bounds a
+            /// record, which every constructor ends with.
+            fn bounded(mut self) -> Record {
+                $( Bounded::bound(&mut self.$field, cap(stringify!($field))); )+
+                self
             }
         }
     };
@@ -55,6 +63,96 @@ record! {
     python: Option<String>,
     facts: Option<Facts>,
     duration_ms: u64,
+}
+
+/// The most a field takes once written (in JSON or CSV, in bytes), so a record stays
+/// under [`Record::MAX_WRITTEN`] whatever servers and inventories say; fields not named
+/// here take at most [`FIELD_CAP`].
+const FIELD_CAPS: &[(&str, usize)] = &[
+    ("message", 1024),
+    // A DNS name has up to 253 characters.
+    ("host", 256),
+    ("banner", 256),
+    ("auth_methods", 192),
+    ("facts", 320),
+];
+const FIELD_CAP: usize = 128;
+
+fn cap(field: &str) -> usize {
+    FIELD_CAPS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or(FIELD_CAP, |(_, cap)| *cap)
+}
+
+/// A field made terminal-safe and cut to fit in `max` bytes once written.
+trait Bounded {
+    fn bound(&mut self, max: usize);
+}
+
+macro_rules! unbounded {
+    ($($ty:ty),+) => { $(impl Bounded for $ty {
+        fn bound(&mut self, _max: usize) {}
+    })+ };
+}
+
+// Numbers, and text of our own (a hint, a category's id).
+unbounded!(&'static str, u16, u32, u64, Category, Stage);
+
+impl Bounded for String {
+    fn bound(&mut self, max: usize) {
+        let cut = excerpt(self, max);
+        if cut != *self {
+            *self = cut;
+        }
+    }
+}
+
+impl<T: Bounded> Bounded for Option<T> {
+    fn bound(&mut self, max: usize) {
+        if let Some(value) = self {
+            value.bound(max);
+        }
+    }
+}
+
+/// The first names that fit, each cut to a quarter of the room, then how many more.
+impl Bounded for Vec<String> {
+    fn bound(&mut self, max: usize) {
+        // Quotes and a comma around each name in JSON; room kept for the count.
+        const AROUND: usize = 3;
+        let room = max.saturating_sub(16);
+        let mut used = 0;
+        let mut kept = 0;
+        for name in self.iter_mut() {
+            name.bound(max / 4);
+            if used + name.len() + AROUND > room {
+                break;
+            }
+            used += name.len() + AROUND;
+            kept += 1;
+        }
+        if kept < self.len() {
+            let more = self.len() - kept;
+            self.truncate(kept);
+            self.push(format!("… ({more} more)"));
+        }
+    }
+}
+
+impl Bounded for Facts {
+    fn bound(&mut self, max: usize) {
+        let each = max / 5;
+        for text in [
+            &mut self.hostname,
+            &mut self.os,
+            &mut self.os_version,
+            &mut self.kernel,
+            &mut self.arch,
+        ] {
+            text.bound(each);
+        }
+    }
 }
 
 /// A record field as one line of text.
@@ -91,6 +189,9 @@ impl<T: FieldText> FieldText for Option<T> {
 }
 
 impl Record {
+    /// The most one record takes as a JSON line or a CSV row, whatever the input.
+    pub const MAX_WRITTEN: usize = 4096;
+
     pub(crate) fn bare(
         name: String,
         host: String,
@@ -122,6 +223,7 @@ impl Record {
             facts: None,
             duration_ms: 0,
         }
+        .bounded()
     }
 
     pub fn probed(asset: &Asset, probed: Probed, lang: Lang) -> Record {
@@ -158,7 +260,9 @@ impl Record {
                 lang,
             )
         }
+        .bounded()
     }
+
     /// How people read the record's subject: a system user's result is `asset (user)`.
     pub fn display_name(&self) -> String {
         match &self.system_user {
@@ -173,6 +277,7 @@ impl Record {
             system_user: Some(user.credential),
             ..Record::probed(asset, user.probed, lang)
         }
+        .bounded()
     }
 
     pub fn skipped(asset: &Asset, reason: &str, lang: Lang) -> Record {
@@ -250,3 +355,6 @@ mod tests {
         assert_eq!(record.texts()[4], ("ip", String::new()));
     }
 }
+
+#[cfg(test)]
+mod bounds;
