@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 mod compose_files;
 mod farm;
+mod hostile;
 mod koko;
 mod koko_fixture;
 mod readme;
