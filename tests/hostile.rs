@@ -66,17 +66,40 @@ async fn hostile_text_is_escaped_and_neutralised_in_every_format() {
     assert_eq!(jsonl.record("hostile-banner")["banner"], FORMULA);
     let kex = jsonl.record("hostile-kex");
     let message = kex["message"].as_str().unwrap();
-    assert!(message.contains("HYPERLINK") && message.contains("\\u{1b}[31m"), "{message}");
-    assert!(message.contains("more)"), "the offer is excerpted: {message}");
+    assert!(
+        message.contains("HYPERLINK") && message.contains("\\u{1b}[31m"),
+        "{message}"
+    );
+    assert!(
+        message.contains("more)"),
+        "the offer is excerpted: {message}"
+    );
     assert!(kex["banner"].as_str().unwrap().contains("\\u{1b}"), "{kex}");
     let inspected = jsonl.record("hostile-inspection");
-    assert!(inspected["python"].as_str().unwrap().contains("\\u{1b}]0;"), "{inspected}");
-    assert!(inspected["facts"]["hostname"].as_str().unwrap().starts_with(FORMULA));
+    assert!(
+        inspected["python"].as_str().unwrap().contains("\\u{1b}]0;"),
+        "{inspected}"
+    );
+    assert!(
+        inspected["facts"]["hostname"]
+            .as_str()
+            .unwrap()
+            .starts_with(FORMULA)
+    );
     for line in jsonl.stdout.lines() {
-        assert!(line.len() <= Record::MAX_WRITTEN, "{} bytes: {line}", line.len());
+        assert!(
+            line.len() <= Record::MAX_WRITTEN,
+            "{} bytes: {line}",
+            line.len()
+        );
     }
     let named = jsonl.records().len();
-    assert_eq!(named, scenarios::HOSTILE.len() + NAMES.len(), "{}", jsonl.stdout);
+    assert_eq!(
+        named,
+        scenarios::HOSTILE.len() + NAMES.len(),
+        "{}",
+        jsonl.stdout
+    );
 
     let mut outputs = vec![("jsonl", jsonl.status, jsonl.stdout.clone())];
     for format in ["table", "csv", "json", "junit"] {
@@ -91,7 +114,11 @@ async fn hostile_text_is_escaped_and_neutralised_in_every_format() {
         }
     }
 
-    let csv = &outputs.iter().find(|(format, ..)| *format == "csv").unwrap().2;
+    let csv = &outputs
+        .iter()
+        .find(|(format, ..)| *format == "csv")
+        .unwrap()
+        .2;
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let mut rows = 0;
     for row in reader.records() {
@@ -102,5 +129,8 @@ async fn hostile_text_is_escaped_and_neutralised_in_every_format() {
         rows += 1;
     }
     assert_eq!(rows, named);
-    assert!(csv.contains(&format!("'{}", FORMULA.replace('"', "\"\""))), "{csv}");
+    assert!(
+        csv.contains(&format!("'{}", FORMULA.replace('"', "\"\""))),
+        "{csv}"
+    );
 }

@@ -142,7 +142,7 @@ const CELL_SPLIT: char = ';';
 /// leading spaces or quotes, which some spreadsheets skip.
 fn starts_formula(piece: &str) -> bool {
     piece
-        .trim_start_matches(|c: char| c == ' ' || c == '\'' || c == '"')
+        .trim_start_matches([' ', '\'', '"'])
         .starts_with(FORMULA_STARTS)
 }
 

@@ -340,4 +340,6 @@ fn not_root_equivalent(
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;

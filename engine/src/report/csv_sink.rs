@@ -18,8 +18,11 @@ impl Csv {
 impl Sink for Csv {
     fn record(&mut self, r: &Record) -> io::Result<()> {
         // Spreadsheets open these files: no cell may read as a formula.
-        self.writer
-            .write_record(r.texts().iter().map(|(_, text)| csv_cell(text).into_owned()))?;
+        self.writer.write_record(
+            r.texts()
+                .iter()
+                .map(|(_, text)| csv_cell(text).into_owned()),
+        )?;
         self.writer.flush()
     }
 

@@ -10,7 +10,10 @@ fn printable_escapes_control_characters() {
 #[test]
 fn safe_escapes_what_terminals_act_on_and_keeps_the_rest() {
     assert_eq!(safe("a\x1b]0;t\x07b\rc"), "a\\u{1b}]0;t\\u{7}b\\u{d}c");
-    assert_eq!(safe("\u{9b}31m\u{7f}\u{202e}"), "\\u{9b}31m\\u{7f}\\u{202e}");
+    assert_eq!(
+        safe("\u{9b}31m\u{7f}\u{202e}"),
+        "\\u{9b}31m\\u{7f}\\u{202e}"
+    );
     assert!(matches!(safe("主机-1 \\ \"x\""), Cow::Borrowed(_)));
 }
 
@@ -45,7 +48,10 @@ fn xml_escapes_everything_xml_cares_about() {
 fn csv_cells_never_start_a_formula() {
     // OWASP's characters, at the start, behind spaces or quotes, and after a `;`.
     for (text, cell) in [
-        ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+        (
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "'=HYPERLINK(\"http://x\",\"y\")",
+        ),
         ("+1", "'+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),

@@ -47,7 +47,11 @@ async fn up_to_1023_lines_before_the_identification_as_openssh() {
     let (r, _) = run([lines(MAX_LINES, b"hello\n"), IDENT.to_vec()].concat()).await;
     let failure = r.unwrap_err();
     assert_eq!(failure.category, Category::SshNotSsh);
-    assert!(failure.message.contains("first 1024 lines"), "{}", failure.message);
+    assert!(
+        failure.message.contains("first 1024 lines"),
+        "{}",
+        failure.message
+    );
 }
 
 #[tokio::test]
@@ -95,7 +99,10 @@ fn feed(bytes: &[u8], chunk: usize) -> (Result<Option<String>, Failure>, Lines, 
     for piece in bytes.chunks(chunk.max(1)) {
         reader.pending.extend_from_slice(piece);
         match reader.next_identification(&mut seen) {
-            Ok(None) => assert!(reader.pending.len() <= MAX_LINE + 1, "holds one line at most"),
+            Ok(None) => assert!(
+                reader.pending.len() <= MAX_LINE + 1,
+                "holds one line at most"
+            ),
             done => return (done, reader, seen),
         }
     }
@@ -140,5 +147,8 @@ proptest! {
 }
 
 fn ident_len(after: &[u8]) -> usize {
-    after.iter().position(|b| *b == b'\n').map_or(after.len(), |n| n + 1)
+    after
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(after.len(), |n| n + 1)
 }
