@@ -53,10 +53,15 @@ pub fn safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The bytes `c` takes once written in a JSON string or a CSV cell: a quote or a
-/// backslash is written twice (near enough: JSON doubles both, CSV the quote).
+/// The most bytes `c` takes once written in a JSON string or a CSV cell: JSON doubles a
+/// quote or a backslash, CSV a quote, and [`csv_cell`] may put a `'` after a `;`.
 fn written_len(c: char) -> usize {
-    c.len_utf8() + usize::from(matches!(c, '"' | '\\'))
+    c.len_utf8() + usize::from(matches!(c, '"' | '\\' | ';'))
+}
+
+/// The most bytes `text` takes once written in a JSON string or a CSV cell.
+pub fn written(text: &str) -> usize {
+    text.chars().map(written_len).sum()
 }
 
 /// `text` made [`safe`] and cut so it takes at most `max` bytes once written, ending
@@ -64,8 +69,7 @@ fn written_len(c: char) -> usize {
 pub fn excerpt(text: &str, max: usize) -> String {
     const MORE: char = '…';
     let text = safe(text);
-    let total: usize = text.chars().map(written_len).sum();
-    if total <= max {
+    if written(&text) <= max {
         return text.into_owned();
     }
     let room = max.saturating_sub(MORE.len_utf8());

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::category::{Category, Lang, Stage};
 use crate::inventory::{Asset, Field, InvalidRow};
 use crate::probe::{Facts, Probed, SystemUserProbed};
-use crate::text::excerpt;
+use crate::text::{excerpt, written};
 
 /// Declares the record once: the struct (JSON and JSONL through serde, in declaration
 /// order), its field names (CSV's header) and each field as text (CSV's cells, JUnit's
@@ -69,14 +69,15 @@ record! {
 /// under [`Record::MAX_WRITTEN`] whatever servers and inventories say; fields not named
 /// here take at most [`FIELD_CAP`].
 const FIELD_CAPS: &[(&str, usize)] = &[
-    ("message", 1024),
+    ("name", 128),
     // A DNS name has up to 253 characters.
     ("host", 256),
+    ("message", 1024),
     ("banner", 256),
     ("auth_methods", 192),
     ("facts", 320),
 ];
-const FIELD_CAP: usize = 128;
+const FIELD_CAP: usize = 96;
 
 fn cap(field: &str) -> usize {
     FIELD_CAPS
@@ -126,10 +127,11 @@ impl Bounded for Vec<String> {
         let mut kept = 0;
         for name in self.iter_mut() {
             name.bound(max / 4);
-            if used + name.len() + AROUND > room {
+            let size = written(name) + AROUND;
+            if used + size > room {
                 break;
             }
-            used += name.len() + AROUND;
+            used += size;
             kept += 1;
         }
         if kept < self.len() {

@@ -23,6 +23,7 @@ fn excerpts_fit_as_written_and_say_they_were_cut() {
     assert_eq!(excerpt("abcdefghij", 6), "abc…");
     // Quotes are written twice: four of them take eight bytes.
     assert_eq!(excerpt("\"\"\"\"", 7), "\"\"…");
+    assert_eq!(excerpt(";=;=", 5), ";…");
     assert_eq!(excerpt("\x1b[2J", 64), "\\u{1b}[2J");
 }
 
@@ -111,7 +112,7 @@ proptest! {
     #[test]
     fn excerpts_are_bounded_and_stable(text in hostile_text(), max in 3usize..200) {
         let cut = excerpt(&text, max);
-        let written: usize = cut.chars().map(written_len).sum();
+        let written = written(&cut);
         prop_assert!(written <= max, "{cut:?} takes {written} > {max}");
         prop_assert_eq!(excerpt(&cut, max), cut.clone());
         if !cut.ends_with('…') {

@@ -21,6 +21,7 @@ fn hostile() -> impl Strategy<Value = String> {
         Just("\u{9b}2J"),
         Just("=HYPERLINK(\"http://x\",\"y\")"),
         Just(";@SUM(1)"),
+        Just(";="),
         Just("\"\\"),
         Just("主机"),
         Just("\0"),
@@ -182,5 +183,55 @@ proptest! {
         let asset = asset(name, host);
         check_every_format(&Record::skipped(&asset, &cell, Lang::En))?;
         check_every_format(&Record::unusable(Path::new(&cell), &asset, Field::AdminUser, &cell, Lang::En))?;
+    }
+}
+
+/// The worst case, not left to chance: every text field full of what takes the most
+/// room once written, in Chinese (the longer hints).
+#[test]
+fn the_worst_record_fits() {
+    for worst in ["\"", ";=", "\\", "主", "\u{1b}"] {
+        let text = worst.repeat(100_000);
+        let facts = Facts {
+            hostname: Some(text.clone()),
+            os: Some(text.clone()),
+            os_version: Some(text.clone()),
+            kernel: Some(text.clone()),
+            arch: Some(text.clone()),
+            cpus: Some(u32::MAX),
+            memory_mb: Some(u64::MAX),
+        };
+        let observations = Observations {
+            ip: Some("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap()),
+            banner: Some(text.clone()),
+            kex: Some(text.clone()),
+            cipher: Some(text.clone()),
+            host_key_alg: Some(text.clone()),
+            host_key_fingerprint: Some(text.clone()),
+            auth_methods: Some(vec![text.clone(); 1000]),
+            uid: Some(u32::MAX),
+            sudo: Some(crate::probe::inspect::Sudo::PasswordRequired),
+            python: Some(text.clone()),
+            facts: Some(facts),
+            ..Observations::default()
+        };
+        let failure = crate::probe::Failure::at_home(Category::SystemUserSudoMissing, text.clone());
+        let probed = Probed {
+            verdict: Err(failure),
+            observations,
+            duration: Duration::from_secs(u64::MAX / 1000),
+        };
+        let user = SystemUserProbed {
+            credential: text.clone(),
+            probed,
+        };
+        let record = Record::system_user(&asset(text.clone(), text.clone()), user, Lang::Zh);
+        for format in [Format::Csv, Format::Jsonl] {
+            let (_, size) = written(format, &record, Lang::Zh);
+            assert!(
+                size <= Record::MAX_WRITTEN,
+                "{worst:?} in {format:?}: {size} bytes"
+            );
+        }
     }
 }
