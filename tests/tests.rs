@@ -3,6 +3,7 @@
 
 mod util;
 
+mod banner;
 mod categories;
 mod cli;
 mod compose;
