@@ -83,7 +83,7 @@ impl Lines {
             }
             self.count += 1;
             if content.len() > MAX_LINE {
-                return Err(too_long(seen));
+                return Err(too_long(content));
             }
             // OpenSSH's rule: a NUL, or a CR not ending the line, is not an SSH peer.
             if content.contains(&0) || invalid_cr(content) {
@@ -108,7 +108,7 @@ impl Lines {
         }
         let partial = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
         if partial.len() > MAX_LINE {
-            return Err(too_long(seen));
+            return Err(too_long(partial));
         }
         Ok(None)
     }
@@ -122,12 +122,12 @@ fn invalid_cr(content: &[u8]) -> bool {
         .any(|(b, next)| *b == b'\r' && *next != b'\r')
 }
 
-fn too_long(seen: &Option<String>) -> Failure {
+fn too_long(line: &[u8]) -> Failure {
     Failure::at_home(
         Category::SshNotSsh,
         format!(
-            "the server sent a line longer than {MAX_LINE} bytes before any SSH identification; it began: {}",
-            seen.as_deref().unwrap_or("")
+            "the server sent a line longer than {MAX_LINE} bytes before any SSH identification: {}",
+            printable(line)
         ),
     )
 }
