@@ -66,11 +66,11 @@ pub fn written(text: &str) -> usize {
 
 /// `text` made [`safe`] and cut so it takes at most `max` bytes once written, ending
 /// in `…` when cut. Cutting what fits changes nothing, so this too is idempotent.
-pub fn excerpt(text: &str, max: usize) -> String {
+pub fn excerpt(text: &str, max: usize) -> Cow<'_, str> {
     const MORE: char = '…';
     let text = safe(text);
     if written(&text) <= max {
-        return text.into_owned();
+        return text;
     }
     let room = max.saturating_sub(MORE.len_utf8());
     let mut out = String::with_capacity(room + MORE.len_utf8());
@@ -85,7 +85,7 @@ pub fn excerpt(text: &str, max: usize) -> String {
     if max >= MORE.len_utf8() {
         out.push(MORE);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A list from a server as a message shows it: the first `max_items` names, each an
@@ -94,7 +94,7 @@ pub fn excerpt_list<S: AsRef<str>>(items: &[S], max_items: usize, max_name: usiz
     let mut shown: Vec<String> = items
         .iter()
         .take(max_items)
-        .map(|item| excerpt(item.as_ref(), max_name))
+        .map(|item| excerpt(item.as_ref(), max_name).into_owned())
         .collect();
     if items.len() > max_items {
         shown.push(format!("… ({} more)", items.len() - max_items));

@@ -1,5 +1,6 @@
 //! One result: the same fields, declared once, in every output format.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Serialize;
@@ -97,13 +98,23 @@ macro_rules! unbounded {
     })+ };
 }
 
-// Numbers, and text of our own (a hint, a category's id).
-unbounded!(&'static str, u16, u32, u64, Category, Stage);
+// Numbers, flags, and text of our own (a hint, a category's id).
+unbounded!(
+    &'static str,
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    i64,
+    usize,
+    Category,
+    Stage
+);
 
 impl Bounded for String {
     fn bound(&mut self, max: usize) {
-        let cut = excerpt(self, max);
-        if cut != *self {
+        if let Cow::Owned(cut) = excerpt(self, max) {
             *self = cut;
         }
     }

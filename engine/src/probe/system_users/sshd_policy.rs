@@ -110,7 +110,7 @@ fn in_cidr(pattern: &str, addr: IpAddr) -> bool {
 /// A list from sshd's configuration or the account, cut so the message's point still
 /// fits after it: a site can list hundreds of users.
 fn listed(items: &[String], separator: &str) -> String {
-    excerpt(&items.join(separator), 256)
+    excerpt(&items.join(separator), 256).into_owned()
 }
 
 #[cfg(test)]
