@@ -3,11 +3,13 @@
 
 mod util;
 
+mod banner;
 mod categories;
 mod cli;
 mod compose;
 mod compose_files;
 mod farm;
+mod hostile;
 mod input;
 mod interrupt;
 mod koko;

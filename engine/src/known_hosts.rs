@@ -420,6 +420,9 @@ impl Line {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::address::known_hosts_name;

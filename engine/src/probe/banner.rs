@@ -16,8 +16,12 @@ use crate::text::printable;
 
 pub const CLIENT_ID: &str = concat!("SSH-2.0-prober_", env!("CARGO_PKG_VERSION"));
 
-/// RFC 4253 allows lines before the identification; more than this is not SSH.
-const MAX_PREAMBLE: usize = 16 * 1024;
+/// OpenSSH's limits (`SSH_MAX_PRE_BANNER_LINES`, `SSH_MAX_BANNER_LEN` in ssh.h, applied
+/// in kex.c's `kex_exchange_identification`): the identification must come within the
+/// first 1024 lines, and no line may hold more than 8192 bytes before its CR LF. Servers
+/// the OpenSSH client logs in to pass here too.
+pub const MAX_LINES: usize = 1024;
+pub const MAX_LINE: usize = 8192;
 
 /// Sends our identification and reads the server's. `seen` receives the first line the
 /// server sent, SSH or not, as soon as it is complete, so a caller that times out still
@@ -31,64 +35,124 @@ where
 {
     let ours = format!("{CLIENT_ID}\r\n");
     if let Err(e) = stream.write_all(ours.as_bytes()).await {
-        return Err(io_failure(&e, &[]));
+        return Err(io_failure(&e, seen, &[]));
     }
     // Read straight into the heap buffer: a buffer in this future would sit in every
-    // probe in flight, thousands at once.
-    let mut received = Vec::with_capacity(512);
-    let mut line_start = 0;
+    // probe in flight, thousands at once. Lines before the identification are dropped
+    // once read, so it holds at most one line.
+    let mut reader = Lines::default();
     loop {
-        received.reserve(256);
-        match stream.read_buf(&mut received).await {
-            Ok(0) => return Err(closed(&received)),
+        reader.pending.reserve(512);
+        match stream.read_buf(&mut reader.pending).await {
+            Ok(0) => return Err(closed(seen, &reader.pending)),
             Ok(_) => {}
-            Err(e) => return Err(io_failure(&e, &received)),
+            Err(e) => return Err(io_failure(&e, seen, &reader.pending)),
         }
-        while let Some(end) = received[line_start..].iter().position(|b| *b == b'\n') {
-            let line = &received[line_start..line_start + end];
-            let text = printable(line);
+        if let Some(identification) = reader.next_identification(seen)? {
+            return Ok((
+                Preface::new(stream, reader.pending, ours.into_bytes()),
+                identification,
+            ));
+        }
+    }
+}
+
+/// The server's first lines, read up to its identification.
+#[derive(Default)]
+struct Lines {
+    /// Bytes from the start of the line being read on.
+    pending: Vec<u8>,
+    /// Lines read so far.
+    count: usize,
+}
+
+impl Lines {
+    /// Takes the complete lines in `pending`: the identification when it has come
+    /// (then `pending` starts with it, for the SSH library to read again), `None` to
+    /// read on, or why the server is not one to talk SSH with.
+    fn next_identification(
+        &mut self,
+        seen: &mut Option<String>,
+    ) -> Result<Option<String>, Failure> {
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line = &self.pending[..end];
+            let content = line.strip_suffix(b"\r").unwrap_or(line);
+            let text = printable(content);
             if seen.is_none() {
                 *seen = Some(text.clone());
             }
-            if let Some(version) = text.strip_prefix("SSH-") {
-                let version = version.split('-').next().unwrap_or("");
-                return match version {
-                    "2.0" | "1.99" => Ok((
-                        Preface::new(stream, received[line_start..].to_vec(), ours.into_bytes()),
-                        text,
-                    )),
-                    v if v.starts_with("1.") => Err(Failure::at_home(
-                        Category::SshProtocol1,
-                        format!("server speaks only SSH protocol {v}: {text}"),
-                    )),
-                    v => Err(Failure::at_home(
-                        Category::SshNotSsh,
-                        format!("unsupported SSH protocol version {v:?}: {text}"),
-                    )),
-                };
+            self.count += 1;
+            if content.len() > MAX_LINE {
+                return Err(too_long(content));
             }
-            if looks_like_other_protocol(line) {
+            // OpenSSH's rule: a NUL, or a CR not ending the line, is not an SSH peer.
+            if content.contains(&0) || invalid_cr(content) {
                 return Err(not_ssh(&text));
             }
-            line_start += end + 1;
+            if content.starts_with(b"SSH-") {
+                return identification(&text).map(Some);
+            }
+            if looks_like_other_protocol(content) {
+                return Err(not_ssh(&text));
+            }
+            if self.count >= MAX_LINES {
+                return Err(Failure::at_home(
+                    Category::SshNotSsh,
+                    format!(
+                        "no SSH identification in the server's first {MAX_LINES} lines; the first was: {}",
+                        seen.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
+            self.pending.drain(..=end);
         }
-        if received.len() > MAX_PREAMBLE {
-            return Err(not_ssh(&printable(first_line(&received))));
+        let partial = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
+        if partial.len() > MAX_LINE {
+            return Err(too_long(partial));
         }
+        Ok(None)
     }
 }
 
-fn first_line(bytes: &[u8]) -> &[u8] {
-    bytes.split(|b| *b == b'\n').next().unwrap_or(bytes)
+/// A CR anywhere but before the LF (OpenSSH also takes `\r\r\n`).
+fn invalid_cr(content: &[u8]) -> bool {
+    content
+        .iter()
+        .zip(content.iter().skip(1).chain([&b'\r']))
+        .any(|(b, next)| *b == b'\r' && *next != b'\r')
 }
 
-/// Greetings of services commonly found on a wrong port, and binary data.
+fn too_long(line: &[u8]) -> Failure {
+    Failure::at_home(
+        Category::SshNotSsh,
+        format!(
+            "the server sent a line longer than {MAX_LINE} bytes before any SSH identification: {}",
+            printable(line)
+        ),
+    )
+}
+
+/// Judges the identification line `SSH-protoversion-softwareversion`.
+fn identification(text: &str) -> Result<String, Failure> {
+    let version = text.strip_prefix("SSH-").unwrap_or(text);
+    let version = version.split('-').next().unwrap_or("");
+    match version {
+        "2.0" | "1.99" => Ok(text.to_string()),
+        v if v.starts_with("1.") => Err(Failure::at_home(
+            Category::SshProtocol1,
+            format!("server speaks only SSH protocol {v}: {text}"),
+        )),
+        v => Err(Failure::at_home(
+            Category::SshNotSsh,
+            format!("unsupported SSH protocol version {v:?}: {text}"),
+        )),
+    }
+}
+
+/// Greetings of services commonly found on a wrong port.
 fn looks_like_other_protocol(line: &[u8]) -> bool {
     const GREETINGS: &[&[u8]] = &[b"HTTP/", b"220 ", b"220-", b"+OK", b"* OK", b"RFB ", b"<"];
     GREETINGS.iter().any(|g| line.starts_with(g))
-        || line
-            .iter()
-            .any(|b| (*b < 0x20 && !matches!(b, b'\t' | b'\r')) || *b == 0x7f)
 }
 
 fn not_ssh(text: &str) -> Failure {
@@ -98,20 +162,20 @@ fn not_ssh(text: &str) -> Failure {
     )
 }
 
-fn closed(received: &[u8]) -> Failure {
-    if received.is_empty() {
-        Failure::at_home(
+fn closed(seen: &Option<String>, partial: &[u8]) -> Failure {
+    match seen {
+        Some(first) => not_ssh(first),
+        None if !partial.is_empty() => not_ssh(&printable(partial)),
+        None => Failure::at_home(
             Category::SshClosedBeforeBanner,
             "connection closed by the server before any SSH banner",
-        )
-    } else {
-        not_ssh(&printable(first_line(received)))
+        ),
     }
 }
 
-fn io_failure(error: &std::io::Error, received: &[u8]) -> Failure {
+fn io_failure(error: &std::io::Error, seen: &Option<String>, partial: &[u8]) -> Failure {
     match error.kind() {
-        _ if !received.is_empty() => not_ssh(&printable(first_line(received))),
+        _ if seen.is_some() || !partial.is_empty() => closed(seen, partial),
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
             Failure::at_home(
                 Category::SshResetBeforeBanner,
@@ -199,37 +263,4 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Preface<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn run(server_says: &'static [u8]) -> (Result<String, Failure>, Option<String>) {
-        let (client, mut server) = tokio::io::duplex(64 * 1024);
-        tokio::spawn(async move {
-            server.write_all(server_says).await.unwrap();
-            let mut sink = [0u8; 256];
-            let _ = server.read(&mut sink).await;
-        });
-        let mut seen = None;
-        let result = exchange(client, &mut seen).await.map(|(_, banner)| banner);
-        (result, seen)
-    }
-
-    #[tokio::test]
-    async fn ssh2_banners_after_preamble_lines() {
-        let (banner, _) = run(b"Welcome\r\nSSH-2.0-OpenSSH_9.2p1 Debian-2\r\n").await;
-        assert_eq!(banner.unwrap(), "SSH-2.0-OpenSSH_9.2p1 Debian-2");
-        let (banner, _) = run(b"SSH-1.99-Cisco-1.25\r\n").await;
-        assert_eq!(banner.unwrap(), "SSH-1.99-Cisco-1.25");
-    }
-
-    #[tokio::test]
-    async fn other_protocols_and_ssh1() {
-        let (r, seen) = run(b"HTTP/1.0 400 Bad Request\r\n\r\n").await;
-        assert_eq!(r.unwrap_err().category, Category::SshNotSsh);
-        assert_eq!(seen.as_deref(), Some("HTTP/1.0 400 Bad Request"));
-        let (r, _) = run(b"SSH-1.5-OpenSSH_3.4\n").await;
-        assert_eq!(r.unwrap_err().category, Category::SshProtocol1);
-        let (r, _) = run(b"\x00\x01\x02binary\n").await;
-        assert_eq!(r.unwrap_err().category, Category::SshNotSsh);
-    }
-}
+mod tests;

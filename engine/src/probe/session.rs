@@ -13,6 +13,7 @@ use super::outcome::{Failure, Observations};
 use crate::category::{Category, Stage};
 use crate::known_hosts::{HostKeyPolicy, HostKeyStatus, KnownHosts};
 use crate::sync;
+use crate::text::excerpt_list;
 
 /// How to judge the server's host key for one asset.
 pub struct HostKeyCheck {
@@ -160,12 +161,13 @@ fn classify(error: russh::Error) -> Failure {
             };
             let ours: Vec<String> = ours.into_iter().filter(|a| !is_pseudo(a)).collect();
             let theirs: Vec<String> = theirs.into_iter().filter(|a| !is_pseudo(a)).collect();
+            // A server's offer can be kilobytes long: its first names tell the story.
             Failure::at_home(
                 Category::KexNoCommonAlgorithm,
                 format!(
                     "no common {kind} algorithm; their offer: {}; ours: {}",
-                    theirs.join(","),
-                    ours.join(",")
+                    excerpt_list(&theirs, OFFER_NAMES, OFFER_NAME_BYTES),
+                    excerpt_list(&ours, OFFER_NAMES, OFFER_NAME_BYTES)
                 ),
             )
         }
@@ -176,6 +178,10 @@ fn classify(error: russh::Error) -> Failure {
         ),
     }
 }
+
+/// How much of an algorithm list a message shows: real names are under 40 bytes.
+const OFFER_NAMES: usize = 8;
+const OFFER_NAME_BYTES: usize = 48;
 
 /// Extension markers travel in the key exchange list but are not algorithms.
 fn is_pseudo(name: &str) -> bool {

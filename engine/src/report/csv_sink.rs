@@ -1,6 +1,7 @@
 use std::io::{self, Write};
 
 use super::{Record, Sink, Summary};
+use crate::text::csv_cell;
 
 pub struct Csv {
     writer: csv::Writer<Box<dyn Write + Send>>,
@@ -23,8 +24,12 @@ impl Csv {
 
 impl Sink for Csv {
     fn record(&mut self, r: &Record) -> io::Result<()> {
-        self.writer
-            .write_record(r.texts().iter().map(|(_, text)| text))?;
+        // Spreadsheets open these files: no cell may read as a formula.
+        self.writer.write_record(
+            r.texts()
+                .iter()
+                .map(|(_, text)| csv_cell(text).into_owned()),
+        )?;
         self.writer.flush()
     }
 

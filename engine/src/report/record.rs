@@ -1,5 +1,6 @@
 //! One result: the same fields, declared once, in every output format.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Serialize;
@@ -7,6 +8,7 @@ use serde::Serialize;
 use crate::category::{Category, Lang, Stage};
 use crate::inventory::{Asset, Field, InvalidRow};
 use crate::probe::{Facts, Probed, SystemUserProbed};
+use crate::text::{excerpt, written};
 
 /// Declares the record once: the struct (JSON and JSONL through serde, in declaration
 /// order), its field names (CSV's header) and each field as text (CSV's cells, JUnit's
@@ -28,6 +30,13 @@ macro_rules! record {
             /// an unknown value is empty.
             pub fn texts(&self) -> [(&'static str, String); Record::FIELDS.len()] {
                 [$( (stringify!($field), FieldText::text(&self.$field)) ),+]
+            }
+
+            /// Every field made safe and cut to its cap: the one place that bounds a
+            /// record, which every constructor ends with.
+            fn bounded(mut self) -> Record {
+                $( Bounded::bound(&mut self.$field, cap(stringify!($field))); )+
+                self
             }
         }
     };
@@ -65,6 +74,114 @@ record! {
     nodes: Option<Vec<String>>,
 }
 
+/// The most a field takes once written (in JSON or CSV, in bytes), so a record stays
+/// under [`Record::MAX_WRITTEN`] whatever servers and inventories say; fields not named
+/// here take at most [`FIELD_CAP`].
+const FIELD_CAPS: &[(&str, usize)] = &[
+    ("name", 128),
+    // A DNS name has up to 253 characters.
+    ("host", 256),
+    ("message", 1024),
+    ("banner", 256),
+    ("auth_methods", 192),
+    ("facts", 320),
+    // What a later run needs: JumpServer's own limit for names, and room for a few
+    // dozen system users or nodes.
+    ("admin_user", 128),
+    ("gateway", 128),
+    ("system_users", 512),
+    ("nodes", 512),
+];
+const FIELD_CAP: usize = 96;
+
+fn cap(field: &str) -> usize {
+    FIELD_CAPS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or(FIELD_CAP, |(_, cap)| *cap)
+}
+
+/// A field made terminal-safe and cut to fit in `max` bytes once written.
+trait Bounded {
+    fn bound(&mut self, max: usize);
+}
+
+macro_rules! unbounded {
+    ($($ty:ty),+) => { $(impl Bounded for $ty {
+        fn bound(&mut self, _max: usize) {}
+    })+ };
+}
+
+// Numbers, flags, and text of our own (a hint, a category's id).
+unbounded!(
+    &'static str,
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    i64,
+    usize,
+    Category,
+    Stage
+);
+
+impl Bounded for String {
+    fn bound(&mut self, max: usize) {
+        if let Cow::Owned(cut) = excerpt(self, max) {
+            *self = cut;
+        }
+    }
+}
+
+impl<T: Bounded> Bounded for Option<T> {
+    fn bound(&mut self, max: usize) {
+        if let Some(value) = self {
+            value.bound(max);
+        }
+    }
+}
+
+/// The first names that fit, each cut to a quarter of the room, then how many more.
+impl Bounded for Vec<String> {
+    fn bound(&mut self, max: usize) {
+        // Quotes and a comma around each name in JSON; room kept for the count.
+        const AROUND: usize = 3;
+        let room = max.saturating_sub(16);
+        let mut used = 0;
+        let mut kept = 0;
+        for name in self.iter_mut() {
+            name.bound(max / 4);
+            let size = written(name) + AROUND;
+            if used + size > room {
+                break;
+            }
+            used += size;
+            kept += 1;
+        }
+        if kept < self.len() {
+            let more = self.len() - kept;
+            self.truncate(kept);
+            self.push(crate::text::more(more));
+        }
+    }
+}
+
+impl Bounded for Facts {
+    fn bound(&mut self, max: usize) {
+        let each = max / 5;
+        for text in [
+            &mut self.hostname,
+            &mut self.os,
+            &mut self.os_version,
+            &mut self.kernel,
+            &mut self.arch,
+        ] {
+            text.bound(each);
+        }
+    }
+}
+
 /// A record field as one line of text.
 trait FieldText {
     fn text(&self) -> String;
@@ -99,6 +216,11 @@ impl<T: FieldText> FieldText for Option<T> {
 }
 
 impl Record {
+    /// The most one record takes as a JSON line or a CSV row, whatever the input.
+    pub const MAX_WRITTEN: usize = 6 * 1024;
+
+    /// A record of the subject and verdict alone, bounded like every other: records built
+    /// on it that add fields bound them again.
     pub(crate) fn bare(
         name: String,
         host: String,
@@ -135,19 +257,21 @@ impl Record {
             asset_id: None,
             nodes: None,
         }
+        .bounded()
     }
 
     /// The row's fields a later run needs to probe the asset again, each bounded: they
     /// are inventory cells, and a record stays small whatever the inventory holds.
     fn rerun(self, asset: &Asset) -> Record {
         Record {
-            admin_user: asset.admin_user.as_deref().map(rerun_text),
-            gateway: asset.jump_host.as_deref().map(rerun_text),
-            system_users: Some(rerun_list(&asset.system_users)),
-            asset_id: asset.id.as_deref().map(rerun_text),
-            nodes: Some(rerun_list(&asset.nodes)),
+            admin_user: asset.admin_user.clone(),
+            gateway: asset.jump_host.clone(),
+            system_users: Some(asset.system_users.clone()),
+            asset_id: asset.id.clone(),
+            nodes: Some(asset.nodes.clone()),
             ..self
         }
+        .bounded()
     }
 
     pub fn probed(asset: &Asset, probed: Probed, lang: Lang) -> Record {
@@ -184,7 +308,9 @@ impl Record {
                 lang,
             )
         }
+        .bounded()
     }
+
     /// How people read the record's subject: a system user's result is `asset (user)`.
     pub fn display_name(&self) -> String {
         match &self.system_user {
@@ -199,6 +325,7 @@ impl Record {
             system_user: Some(user.credential),
             ..Record::probed(asset, user.probed, lang)
         }
+        .bounded()
     }
 
     pub fn skipped(asset: &Asset, reason: &str, lang: Lang) -> Record {
@@ -251,30 +378,6 @@ impl Record {
     }
 }
 
-/// The longest name a record copies for a later run, in characters: JumpServer's own
-/// limit for the names of assets, users and nodes.
-pub const RERUN_TEXT: usize = 128;
-/// The most a record's list of names for a later run holds, in bytes.
-pub const RERUN_LIST: usize = 512;
-
-fn rerun_text(text: &str) -> String {
-    text.chars().take(RERUN_TEXT).collect()
-}
-
-/// The first names of `items` that fit in [`RERUN_LIST`] bytes.
-fn rerun_list(items: &[String]) -> Vec<String> {
-    let mut room = RERUN_LIST;
-    items
-        .iter()
-        .map(|item| rerun_text(item))
-        .take_while(|item| {
-            let fits = item.len() < room;
-            room = room.saturating_sub(item.len() + 1);
-            fits
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,14 +421,19 @@ mod tests {
             skip: None,
         };
         let record = Record::skipped(&asset, "inactive", Lang::En);
-        assert_eq!(
-            record.admin_user.as_ref().map(String::len),
-            Some(RERUN_TEXT)
-        );
+        let admin = record.admin_user.unwrap();
+        assert!(admin.starts_with("aaa") && admin.len() <= 128, "{admin}");
         assert_eq!(record.gateway.as_deref(), Some("dmz"));
         let users = record.system_users.unwrap();
         assert_eq!(users[..2], ["user000", "user001"]);
-        assert!(users.len() < 100 && users.join(",").len() <= RERUN_LIST);
+        let more = users.last().unwrap();
+        assert!(
+            more.starts_with("… (") && users.join(",").len() <= 512,
+            "{more}"
+        );
         assert_eq!(record.nodes.unwrap(), ["/Default"]);
     }
 }
+
+#[cfg(test)]
+mod bounds;

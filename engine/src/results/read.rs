@@ -220,8 +220,13 @@ impl ResultsReader {
     fn csv_record(&self, line: u64) -> Result<Recorded, String> {
         let cells = csv_fields(&self.buffer).ok_or("not one CSV record")?;
         let c = &self.columns;
-        let cell = |i: usize| cells.get(i).map(|v| unneutralised(v)).unwrap_or("");
-        let text = |i: Option<usize>| i.map(cell).filter(|v| !v.is_empty()).map(str::to_string);
+        let cell = |i: usize| {
+            cells
+                .get(i)
+                .map(|v| text::from_csv_cell(v).into_owned())
+                .unwrap_or_default()
+        };
+        let text = |i: Option<usize>| i.map(cell).filter(|v| !v.is_empty());
         let list = |i: Option<usize>| {
             text(i).map_or_else(Vec::new, |v| v.split(',').map(str::to_string).collect())
         };
@@ -292,15 +297,6 @@ fn csv_fields(bytes: &[u8]) -> Option<Vec<String>> {
         return None;
     }
     Some(record.iter().map(str::to_string).collect())
-}
-
-/// A cell that CSV output protected from spreadsheets (a `'` before a leading `=`, `+`,
-/// `-`, `@`, tab or CR, as OWASP recommends), as it was.
-fn unneutralised(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    }
 }
 
 /// The fields of a JSON line that resume, `--from` and `diff` need; the others are

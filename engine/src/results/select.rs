@@ -109,8 +109,10 @@ pub fn assets(
         });
         // Every record of an asset lists all its system users; results of an older
         // prober only name them on their own records.
+        // A list cut to keep the record small ends with how many it left out: the users
+        // named are probed, and the cut ones are not known.
         let named = record.system_users.iter().chain(&record.system_user);
-        for user in named {
+        for user in named.filter(|user| !crate::text::is_more(user)) {
             if asset.seen.insert(user.clone()) {
                 asset.system_users.push(user.clone());
             }

@@ -499,4 +499,6 @@ fn squash(text: &str) -> String {
 }
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use crate::pattern::wildcard_match;
+use crate::text::excerpt;
 
 /// The filters in effect for one connection.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -47,21 +48,21 @@ impl Filters {
         if !self.allow_users.is_empty() && !self.allow_users.iter().any(user_matches) {
             return Some(format!(
                 "AllowUsers {} does not list {user}",
-                self.allow_users.join(" ")
+                listed(&self.allow_users, " ")
             ));
         }
         let in_group = |pattern: &String| groups.iter().any(|g| wildcard_match(pattern, g));
         if let Some(p) = self.deny_groups.iter().find(|p| in_group(p)) {
             return Some(format!(
                 "DenyGroups {p} matches a group of {user} ({})",
-                groups.join(",")
+                listed(groups, ",")
             ));
         }
         if !self.allow_groups.is_empty() && !self.allow_groups.iter().any(in_group) {
             return Some(format!(
                 "AllowGroups {} lists none of {user}'s groups ({})",
-                self.allow_groups.join(" "),
-                groups.join(",")
+                listed(&self.allow_groups, " "),
+                listed(groups, ",")
             ));
         }
         None
@@ -104,6 +105,12 @@ fn in_cidr(pattern: &str, addr: IpAddr) -> bool {
         }
         _ => false,
     }
+}
+
+/// A list from sshd's configuration or the account, cut so the message's point still
+/// fits after it: a site can list hundreds of users.
+fn listed(items: &[String], separator: &str) -> String {
+    excerpt(&items.join(separator), 256).into_owned()
 }
 
 #[cfg(test)]
