@@ -326,6 +326,74 @@ async fn probes_that_end_within_the_grace_get_their_own_verdict() {
 }
 
 /// A second signal while the grace runs: the run ends at once, lines whole.
+/// The latest category of every subject in a results file, as `--resume` reads it.
+fn latest(format: &str, path: &Path) -> std::collections::BTreeMap<String, String> {
+    results(format, path).into_iter().collect()
+}
+
+/// Stopped by SIGINT, then `--resume`d with a banner timeout that lets the silent assets
+/// end: the resumed run connects to exactly the assets not finished before (the ones cut
+/// short and the ones never reached), and the file then holds what one uninterrupted run
+/// gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_sigint_completes_exactly_the_rest() {
+    for format in ["jsonl", "csv"] {
+        let slow = SlowFarm::start().await;
+        let output = slow.path(&format!("results.{format}"));
+        let mut extra = HANG.to_vec();
+        extra.extend(["--grace", "200ms"]);
+        let (mut child, stderr) = slow.start_check(format, &output, &extra);
+        slow.every_slot_silent(&mut child).await;
+        send(&child, Signal::SIGINT);
+        let (exit, stderr) = ended(child, stderr).await;
+        assert_eq!(exit.code(), Some(130), "{format}: {exit}\n{stderr}");
+        let before = latest(format, &output);
+        let finished: BTreeSet<&String> = before
+            .iter()
+            .filter(|(_, category)| *category != "interrupted")
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(finished, slow.ok.iter().collect(), "{format}");
+
+        // The silent assets now end quickly with their own verdict.
+        let end_soon = ["--banner-timeout", "300ms", "--grace", "200ms"];
+        let accepted = slow.farm.accepted();
+        let resumed = prober(
+            &args([
+                "check".as_ref(),
+                slow.files.inventory.as_os_str(),
+                "--credentials".as_ref(),
+                slow.files.credentials.as_os_str(),
+                "--known-hosts".as_ref(),
+                slow.path("known_hosts").as_os_str(),
+                "--resume".as_ref(),
+                output.as_os_str(),
+                "--concurrency".as_ref(),
+                "16".as_ref(),
+            ])
+            .into_iter()
+            .chain(args(end_soon))
+            .collect::<Vec<_>>(),
+        )
+        .await;
+        assert_eq!(resumed.status, 1, "{format}: {}", resumed.stderr);
+        assert_eq!(
+            slow.farm.accepted() - accepted,
+            SILENT,
+            "{format}: only the assets not finished are probed again"
+        );
+
+        let whole = slow.path(&format!("whole.{format}"));
+        let (child, stderr) = slow.start_check(format, &whole, &end_soon);
+        let (exit, stderr) = ended(child, stderr).await;
+        assert_eq!(exit.code(), Some(1), "{format}: {exit}\n{stderr}");
+        let union = latest(format, &output);
+        assert_eq!(union, latest(format, &whole), "{format}");
+        assert!(union.values().all(|c| c != "interrupted"), "{union:?}");
+        assert_eq!(union.len(), OK + SILENT);
+    }
+}
+
 async fn second_signal(format: &str) -> (SlowFarm, PathBuf, String) {
     let slow = SlowFarm::start().await;
     let output = slow.path(&format!("results.{format}"));

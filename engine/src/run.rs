@@ -262,8 +262,9 @@ impl Run {
         // Stopping: the rows not reached are counted while the probes in flight finish.
         let not_reached = async {
             let mut rows = 0;
-            while entries.recv().await.is_some() {
-                rows += 1;
+            while let Some(entry) = entries.recv().await {
+                // A resumed run's rows already done were probed before.
+                rows += usize::from(!matches!(&entry, Entry::Asset(a) if self.already_done(a)));
             }
             rows
         };
@@ -377,6 +378,13 @@ impl Run {
         )
     }
 
+    /// `--resume`: every result the mode gives the asset is in the results file.
+    fn already_done(&self, asset: &Asset) -> bool {
+        self.resume
+            .as_ref()
+            .is_some_and(|done| done.all(identities(&self.mode, asset)))
+    }
+
     fn plan(&self, path: &Path, entry: Entry) -> Plan {
         let asset = match entry {
             Entry::Invalid(row) => {
@@ -384,9 +392,7 @@ impl Run {
             }
             Entry::Asset(asset) => asset,
         };
-        if let Some(done) = &self.resume
-            && done.all(identities(&self.mode, &asset))
-        {
+        if self.already_done(&asset) {
             return Plan::Done;
         }
         if let Some(reason) = &asset.skip {

@@ -25,12 +25,6 @@ use crate::category::Category;
 /// far below it.
 pub const MAX_RECORD: usize = 64 * 1024;
 
-/// The category of a probe that a signal cut short: not a verdict, so `--resume` probes
-/// the asset again.
-// The category row itself lands with the handling of signals; until then results name it
-// by its id.
-pub const INTERRUPTED: &str = "interrupted";
-
 /// One record read back: whom it is about, its verdict, and what probing it again takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
@@ -70,7 +64,8 @@ impl Recorded {
         self.known_category().is_none_or(Category::needs_action)
     }
 
+    /// A probe a signal cut short: not a verdict, so `--resume` probes the asset again.
     pub fn interrupted(&self) -> bool {
-        self.category == INTERRUPTED
+        self.known_category() == Some(Category::Interrupted)
     }
 }
