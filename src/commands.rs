@@ -191,10 +191,11 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     .filter_map(|(what, path)| Some((what, path?)))
     .collect();
     output::refuse_inputs(
-        spec.results.resume.as_deref().or(output.output.as_deref()),
+        spec.results.resume.as_deref(),
+        output.output.as_deref(),
         &inputs,
     )?;
-    let inventory = match crate::rerun::from(spec.results, output.quiet)? {
+    let inventory = match crate::rerun::from(spec.results, spec.read.allow_empty, output.quiet)? {
         Some(picked) => Some(picked),
         None => {
             let inventory = spec

@@ -12,8 +12,8 @@ use crate::cli::{DiffArgs, DiffFormat};
 use crate::commands::OutputError;
 use crate::exit::Outcome;
 
-/// Exits 1 when something newly fails (an ok subject now failing, or an added one that
-/// fails), else 0.
+/// Exits 1 when something newly fails (an ok subject now failing, or one failing that was
+/// not known before), else 0; an interrupted probe is no failure.
 pub fn run(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let differences = results::diff(read(&args.old)?, read(&args.new)?);
     render(args, &differences, out)
@@ -49,13 +49,6 @@ fn counts(differences: &[Difference]) -> String {
         .join(", ")
 }
 
-fn subject(d: &Difference) -> String {
-    match &d.identity.system_user {
-        Some(user) => format!("{} ({user})", d.identity.name),
-        None => d.identity.name.clone(),
-    }
-}
-
 fn category(id: &Option<String>) -> &str {
     id.as_deref().unwrap_or("-")
 }
@@ -68,7 +61,7 @@ fn table(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
         .map(|d| {
             [
                 d.change.id().to_string(),
-                text::cell(&subject(d), WIDTH),
+                text::cell(&d.identity.subject(), WIDTH),
                 text::cell(&d.identity.address(), WIDTH),
                 text::cell(category(&d.old), WIDTH),
                 text::cell(category(&d.new), WIDTH),
@@ -135,7 +128,7 @@ fn markdown(
             writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                md(&subject(d)),
+                md(&d.identity.subject()),
                 md(&d.identity.address()),
                 md(category(&d.old)),
                 md(category(&d.new))

@@ -5,7 +5,7 @@
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, BufWriter, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -21,25 +21,24 @@ pub fn target(output: Option<&Path>) -> Option<&Path> {
 }
 
 /// Refuses results that would land on a file the run reads (`-o inventory.csv` once made
-/// the prober read its own results and grow the file without end). The same file is the
-/// same device and inode, whatever the name: a link or `./` does not get around it.
-pub fn refuse_inputs(output: Option<&Path>, inputs: &[(&str, &Path)]) -> anyhow::Result<()> {
-    let (shown, written) = match target(output) {
-        Some(path) => match fs::metadata(path) {
-            Ok(meta) => (format!("--output {}", path.display()), meta),
-            // Not there yet, so not an input; a path that cannot be read fails on create.
-            Err(_) => return Ok(()),
-        },
-        None => match stdout_file() {
-            Some(meta) => ("stdout".to_string(), meta),
-            None => return Ok(()),
-        },
+/// the prober read its own results and grow the file without end): the `--resume` file,
+/// else the `--output` file, else stdout, against each input (`-` is stdin).
+pub fn refuse_inputs(
+    resume: Option<&Path>,
+    output: Option<&Path>,
+    inputs: &[(&str, &Path)],
+) -> anyhow::Result<()> {
+    let (shown, written) = match (resume, target(output)) {
+        (Some(path), _) => (format!("--resume {}", path.display()), file_id(path)),
+        (None, Some(path)) => (format!("--output {}", path.display()), file_id(path)),
+        (None, None) => ("stdout".to_string(), opened_id(io::stdout().as_fd())),
+    };
+    // Not there yet, so not an input; a path that cannot be read fails on create.
+    let Some(written) = written else {
+        return Ok(());
     };
     for (what, input) in inputs {
-        let Ok(read) = fs::metadata(input) else {
-            continue;
-        };
-        if read.is_file() && (read.dev(), read.ino()) == (written.dev(), written.ino()) {
+        if file_id(input) == Some(written) {
             return Err(anyhow!(
                 "{shown} is the {what} {}: refusing to write results over it",
                 input.display()
@@ -49,10 +48,39 @@ pub fn refuse_inputs(output: Option<&Path>, inputs: &[(&str, &Path)]) -> anyhow:
     Ok(())
 }
 
-/// Stdout's file, when it is a regular one (`>> inventory.csv`).
-fn stdout_file() -> Option<fs::Metadata> {
-    let fd = io::stdout().as_fd().try_clone_to_owned().ok()?;
-    File::from(fd).metadata().ok().filter(|meta| meta.is_file())
+/// Whether two paths name the same file: the same device and inode, whatever the name (a
+/// link or `./` does not get around it); for files not there yet, the same name in the
+/// same directory.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_id(a), file_id(b)) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => {
+            let parent = |path: &Path| match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => file_id(dir),
+                _ => file_id(Path::new(".")),
+            };
+            a.file_name() == b.file_name() && parent(a).is_some() && parent(a) == parent(b)
+        }
+        _ => false,
+    }
+}
+
+/// The device and inode of the regular file (or directory) `path` names; stdin's file
+/// for `-`, as the inventory reads it.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    if path == Path::new("-") {
+        return opened_id(io::stdin().as_fd());
+    }
+    let meta = fs::metadata(path).ok()?;
+    (meta.is_file() || meta.is_dir()).then(|| (meta.dev(), meta.ino()))
+}
+
+/// The device and inode of an open descriptor's file, when it is a regular one
+/// (`>> inventory.csv`, `< inventory.csv`): a pipe or a terminal is no file a run reads.
+fn opened_id(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
+    let fd = fd.try_clone_to_owned().ok()?;
+    let meta = File::from(fd).metadata().ok()?;
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
 }
 
 /// An open destination; [`Destination::commit`] puts staged results in place.
@@ -214,16 +242,38 @@ mod tests {
         let linked = dir.path().join("linked.csv");
         fs::hard_link(&inventory, &linked).unwrap();
         let inputs = [("inventory", inventory.as_path())];
-        let error = refuse_inputs(Some(&linked), &inputs).unwrap_err();
+        let error = refuse_inputs(None, Some(&linked), &inputs).unwrap_err();
+        assert!(error.to_string().contains("--output"), "{error}");
         assert!(error.to_string().contains("is the inventory"), "{error}");
         let dotted = dir.path().join(".").join("inventory.csv");
-        assert!(refuse_inputs(Some(&dotted), &inputs).is_err());
+        assert!(refuse_inputs(None, Some(&dotted), &inputs).is_err());
+        let error = refuse_inputs(Some(&dotted), None, &inputs).unwrap_err();
+        assert!(error.to_string().starts_with("--resume"), "{error}");
         let other = dir.path().join("results.csv");
         assert!(
-            refuse_inputs(Some(&other), &inputs).is_ok(),
+            refuse_inputs(None, Some(&other), &inputs).is_ok(),
             "not there yet"
         );
         fs::write(&other, "").unwrap();
-        assert!(refuse_inputs(Some(&other), &inputs).is_ok(), "another file");
+        assert!(
+            refuse_inputs(None, Some(&other), &inputs).is_ok(),
+            "another file"
+        );
+    }
+
+    #[test]
+    fn same_file_holds_for_files_not_there_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.csv");
+        let dotted = dir.path().join(".").join("new.csv");
+        assert!(same_file(&new, &dotted));
+        assert!(!same_file(&new, &dir.path().join("other.csv")));
+        assert!(!same_file(
+            &new,
+            &dir.path().join("missing").join("new.csv")
+        ));
+        fs::write(&new, "").unwrap();
+        assert!(same_file(&new, &dotted));
+        assert!(!same_file(&new, &dir.path().join("other.csv")));
     }
 }

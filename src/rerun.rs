@@ -14,7 +14,10 @@ use prober_engine::run::Entries;
 use crate::cli::{OutputArgs, ResultsArgs};
 
 /// `--from RESULTS`: the assets it picks from RESULTS, to probe instead of an inventory's.
-pub fn from(args: &ResultsArgs, quiet: bool) -> anyhow::Result<Option<Entries>> {
+/// RESULTS without any record is an error, as an inventory without rows is, unless
+/// `allow_empty`; a filter that picks nothing from records is an answer ("nothing failed"),
+/// not an error, so a script retrying failures ends cleanly once all is fixed.
+pub fn from(args: &ResultsArgs, allow_empty: bool, quiet: bool) -> anyhow::Result<Option<Entries>> {
     let Some(from) = &args.from else {
         return Ok(None);
     };
@@ -25,7 +28,15 @@ pub fn from(args: &ResultsArgs, quiet: bool) -> anyhow::Result<Option<Entries>> 
     } else {
         Pick::Only(args.only.clone())
     };
-    let rows = results::assets(ResultsReader::open(from)?, &pick)?;
+    let mut records = 0;
+    let read = ResultsReader::open(from)?.inspect(|record| records += usize::from(record.is_ok()));
+    let rows = results::assets(read, &pick)?;
+    if records == 0 && !allow_empty {
+        bail!(
+            "no results in {}: it has no records (give --allow-empty if that is fine)",
+            from.display()
+        );
+    }
     if !quiet {
         eprintln!("probing again {} assets of {}", rows.len(), from.display());
     }
@@ -47,7 +58,7 @@ pub fn resume(
     let quiet = output.quiet;
     let shown = path.display();
     if let Some(other) = &output.output
-        && !same_file(other, path)
+        && !crate::output::same_file(other, path)
     {
         bail!(
             "--resume {shown} appends to {shown}; -o {} names another file (leave -o out)",
@@ -134,12 +145,4 @@ fn name(results: ResultsFormat) -> &'static str {
         ResultsFormat::Jsonl => "jsonl",
         ResultsFormat::Csv => "csv",
     }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    a == b
-        || match (a.canonicalize(), b.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        }
 }

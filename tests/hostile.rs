@@ -133,4 +133,51 @@ async fn hostile_text_is_escaped_and_neutralised_in_every_format() {
         csv.contains(&format!("'{}", FORMULA.replace('"', "\"\""))),
         "{csv}"
     );
+
+    // What a person reads beside the results: the summary, hints and warnings on stderr,
+    // and `diff` of these results in every format.
+    let old = lab.dir().join("hostile-old.jsonl");
+    let mut argv = lab.check_args_for(&inventory);
+    argv.extend(args([
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        "-o".as_ref(),
+        old.as_os_str(),
+    ]));
+    let loud = prober(argv).await;
+    assert_eq!(loud.status, 1, "{}", loud.stderr);
+    assert!(!loud.stderr.is_empty());
+    if let Some(c) = raw_control(&loud.stderr) {
+        panic!("stderr has {c:?} raw:\n{}", loud.stderr);
+    }
+    // The same subjects, each now with a category of a (hostile) newer prober.
+    let new = lab.dir().join("hostile-new.jsonl");
+    let mut changed = String::new();
+    for line in std::fs::read_to_string(&old).unwrap().lines() {
+        let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+        record["category"] = "\u{1b}]0;pwned\u{7}\u{9b}2J=1+2".into();
+        changed.push_str(&format!("{record}\n"));
+    }
+    std::fs::write(&new, changed).unwrap();
+    for format in ["table", "jsonl", "md"] {
+        let diff = prober(args([
+            "diff".as_ref(),
+            old.as_os_str(),
+            new.as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ]))
+        .await;
+        assert_eq!(diff.status, 1, "{format}: {}", diff.stderr);
+        assert!(
+            diff.stdout.contains("HYPERLINK"),
+            "{format}: {}",
+            diff.stdout
+        );
+        for text in [&diff.stdout, &diff.stderr] {
+            if let Some(c) = raw_control(text) {
+                panic!("diff --format {format} writes {c:?} raw:\n{text}");
+            }
+        }
+    }
 }

@@ -10,14 +10,19 @@ use serde_json::Value;
 
 use crate::util::{args, prober, prober_bin, prober_with_stdin};
 
+/// A character GB18030 encodes (in four bytes) and GBK cannot: CJK Extension B, found in
+/// names.
+const OUTSIDE_GBK: char = '𠮷';
+
 /// The Chinese JumpServer 1.4 export of the lab's one asset, as JumpServer writes it
-/// (UTF-8, BOM, CRLF), with a bad row and two rows to skip.
+/// (UTF-8, BOM, CRLF), with a bad row and two rows to skip; one skipped row's name ends in
+/// [`OUTSIDE_GBK`].
 fn export_1_4_zh(port: &str) -> String {
     format!(
         "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\r\n\
          1,127.0.0.1,数据库-1,ssh,{port},Linux,,True,lab-root,,\"第一行\r\n第二行\"\r\n\
          2,127.0.0.1,坏端口,ssh,70000,Linux,,True,lab-root,,\r\n\
-         3,127.0.0.1,停用,ssh,{port},Linux,,False,lab-root,,\r\n\
+         3,127.0.0.1,停用{OUTSIDE_GBK},ssh,{port},Linux,,False,lab-root,,\r\n\
          4,127.0.0.1,远程桌面,rdp,3389,Windows,,True,,,\r\n"
     )
 }
@@ -51,9 +56,17 @@ async fn the_chinese_1_4_export_gives_the_same_results_in_every_encoding() {
     let lab = Lab::start(&[scenarios::OK_ROOT]).await.unwrap();
     let text = export_1_4_zh(lab.port(&scenarios::OK_ROOT));
     let bare = text.trim_start_matches('\u{feff}');
-    let gbk = encoding_rs::GBK.encode(bare).0.into_owned();
-    let gb18030 = encoding_rs::GB18030.encode(bare).0.into_owned();
-    let variants: [(&str, Vec<u8>, &[&str]); 7] = [
+    // GBK holds all but that one character: its variants leave it out.
+    let (_, _, lossy) = encoding_rs::GBK.encode(bare);
+    assert!(lossy, "GBK cannot encode {OUTSIDE_GBK}");
+    let without = bare.replace(OUTSIDE_GBK, "");
+    let (gbk, _, lossy) = encoding_rs::GBK.encode(&without);
+    assert!(!lossy);
+    let gbk = gbk.into_owned();
+    let (gb18030, _, lossy) = encoding_rs::GB18030.encode(bare);
+    assert!(!lossy);
+    let gb18030 = gb18030.into_owned();
+    let variants: [(&str, Vec<u8>, &[&str]); 8] = [
         ("utf8.csv", text.clone().into_bytes(), &[]),
         ("gbk.csv", gbk.clone(), &[]),
         ("gbk-named.csv", gbk, &["--encoding", "gbk"]),
@@ -64,6 +77,7 @@ async fn the_chinese_1_4_export_gives_the_same_results_in_every_encoding() {
             utf16(&text, false),
             &["--encoding", "utf-16be"],
         ),
+        ("utf16be-bom.csv", utf16(&text, false), &[]),
         ("lf.csv", text.replace("\r\n", "\n").into_bytes(), &[]),
     ];
     let mut reference = None;
@@ -76,6 +90,16 @@ async fn the_chinese_1_4_export_gives_the_same_results_in_every_encoding() {
         let run = prober(argv).await;
         assert_eq!(run.status, 1, "{file}: {}", run.stderr);
         let mut outcomes: Vec<_> = run.records().iter().map(outcome).collect();
+        if !file.starts_with("gbk") {
+            let whole = format!("停用{OUTSIDE_GBK}");
+            assert!(
+                outcomes.iter().any(|o| o.0 == whole),
+                "{file}: {outcomes:?}"
+            );
+        }
+        for outcome in &mut outcomes {
+            outcome.0 = outcome.0.replace(OUTSIDE_GBK, "");
+        }
         outcomes.sort();
         let reference = reference.get_or_insert_with(|| outcomes.clone());
         assert_eq!(&outcomes, reference, "{file}");
@@ -239,4 +263,96 @@ fn a_gigabyte_single_line_inventory_is_read_past_in_bounded_memory() {
             "{name}: peak memory {peak_kib} KiB for a 1 GiB line"
         );
     }
+}
+
+/// `prober check - … < inventory.csv` with the results going to that same file, by `-o`,
+/// `--resume` or stdout (`>>`): refused before anything is written or probed. Once, the
+/// prober read its own results back as inventory rows and grew the file without end.
+#[test]
+fn stdin_that_is_the_results_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.csv");
+    let text = "name,host,port\nnone,127.0.0.1,1\n";
+    let ways: [(&str, &[&str]); 3] = [
+        ("--output", &["-o", "inventory.csv", "--format", "csv"]),
+        ("--resume", &["--resume", "inventory.csv"]),
+        ("stdout", &["--format", "csv"]),
+    ];
+    for (shown, extra) in ways {
+        std::fs::write(&inventory, text).unwrap();
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&inventory)
+            .unwrap();
+        let mut child = Command::new(prober_bin())
+            .args(["check", "-", "--user", "x", "--password-env"])
+            .args(["PROBER_TEST_UNSET", "--host-key-check", "off", "--quiet"])
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(File::open(&inventory).unwrap())
+            .stdout(if shown == "stdout" {
+                Stdio::from(appended)
+            } else {
+                Stdio::null()
+            })
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Without the refusal the file grows without end: stop it at a size no inventory
+        // of one row reaches, rather than wait for ever.
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::fs::metadata(&inventory).unwrap().len() > 1 << 20 {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("{shown}: the prober read its own results back");
+            }
+            std::thread::yield_now();
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(2), "{shown}: {stderr}");
+        assert!(stderr.contains(shown), "{stderr}");
+        assert!(stderr.contains("is the inventory -"), "{shown}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&inventory).unwrap(),
+            text,
+            "{shown}"
+        );
+    }
+}
+
+/// Chinese names stay as they are in messages: only what a terminal acts on is escaped.
+#[tokio::test]
+async fn chinese_names_are_shown_as_written_in_messages() {
+    let lab = Lab::start(&[scenarios::OK_ROOT]).await.unwrap();
+    let port = lab.port(&scenarios::OK_ROOT);
+    let inventory = lab.dir().join("names.csv");
+    std::fs::write(
+        &inventory,
+        format!(
+            "name,host,port,admin_user,system_users\n\
+             数据库-1,127.0.0.1,{port},lab-root,运维\n\
+             数据库-2,127.0.0.1,{port},lab-root,运维\u{1b}[2J\n"
+        ),
+    )
+    .unwrap();
+    let mut argv = lab.check_args_for(&inventory);
+    argv.extend(args(["--format", "jsonl", "--quiet"]));
+    let run = prober(argv).await;
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let message = |name: &str| run.record(name)["message"].as_str().unwrap().to_string();
+    assert!(
+        message("数据库-1").contains("unknown credential `运维`"),
+        "{}",
+        message("数据库-1")
+    );
+    assert!(
+        message("数据库-2").contains("unknown credential `运维\\u{1b}[2J`"),
+        "{}",
+        message("数据库-2")
+    );
 }

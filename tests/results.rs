@@ -544,3 +544,136 @@ async fn a_gateway_run_resumes_by_system_user_and_keeps_one_gateway_result() {
         "the gateway's own result once, web and twin back"
     );
 }
+
+/// `check` with a credential that needs no server, for runs refused or with nothing to do.
+async fn check_offline(dir: &Path, extra: &[&str]) -> Run {
+    let mut argv = args([
+        "check",
+        "--user",
+        "x",
+        "--password-env",
+        "PROBER_TEST_UNSET",
+    ]);
+    argv.extend(args(["--host-key-check", "off", "--format", "jsonl"]));
+    argv.extend(args(extra));
+    let output = tokio::process::Command::new(crate::util::prober_bin())
+        .args(argv)
+        .current_dir(dir)
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .await
+        .unwrap();
+    Run {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn line(name: &str, category: &str) -> String {
+    format!(
+        "{{\"name\":\"{name}\",\"host\":\"127.0.0.1\",\"port\":1,\"category\":\"{category}\"}}\n"
+    )
+}
+
+#[tokio::test]
+async fn from_results_without_records_exits_2_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Empty, or only the unfinished line of a run killed while writing its first record.
+    for text in ["", "{\"name\":\"a\",\"ho"] {
+        std::fs::write(dir.path().join("r.jsonl"), text).unwrap();
+        let run = check_offline(dir.path(), &["--from", "r.jsonl"]).await;
+        assert_eq!(run.status, 2, "{text:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("no results in r.jsonl"),
+            "{}",
+            run.stderr
+        );
+        let run = check_offline(dir.path(), &["--from", "r.jsonl", "--allow-empty"]).await;
+        assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    }
+    // Records, none of them picked: an answer (nothing failed), not an error.
+    std::fs::write(dir.path().join("r.jsonl"), line("a", "ok")).unwrap();
+    let run = check_offline(dir.path(), &["--from", "r.jsonl", "--failed"]).await;
+    assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn resume_into_the_from_file_is_refused_naming_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r1.jsonl"), line("a", "auth_failed")).unwrap();
+    let run = check_offline(
+        dir.path(),
+        &["--from", "r1.jsonl", "--resume", "./r1.jsonl"],
+    )
+    .await;
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--resume ./r1.jsonl is the results file read by --from r1.jsonl"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn resume_into_a_new_file_takes_o_naming_it_another_way() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.csv"), "").unwrap();
+    let run = check_offline(
+        dir.path(),
+        &[
+            "empty.csv",
+            "--allow-empty",
+            "--resume",
+            "new.jsonl",
+            "-o",
+            "./new.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(dir.path().join("new.jsonl").exists());
+    let run = check_offline(
+        dir.path(),
+        &[
+            "empty.csv",
+            "--allow-empty",
+            "--resume",
+            "new.jsonl",
+            "-o",
+            "other.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("names another file"), "{}", run.stderr);
+}
+
+/// An interrupted probe says nothing about its asset: `diff` reports it as not probed and
+/// never as a new failure.
+#[tokio::test]
+async fn diff_takes_interrupted_for_not_probed() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.jsonl");
+    let new = dir.path().join("new.jsonl");
+    std::fs::write(&old, line("a", "ok") + &line("b", "auth_failed")).unwrap();
+    let interrupted = ["a", "b", "c"].map(|name| line(name, "interrupted"));
+    std::fs::write(&new, interrupted.concat()).unwrap();
+    let diff = prober(args(["diff", path(&old), path(&new), "--format", "jsonl"])).await;
+    assert_eq!(diff.status, 0, "{}", diff.stdout);
+    let changes: Vec<(String, String)> = diff
+        .records()
+        .iter()
+        .map(|d| (d["name"].to_string(), d["change"].to_string()))
+        .collect();
+    let want = [("c", "added"), ("a", "not_probed"), ("b", "not_probed")]
+        .map(|(n, c)| (format!("\"{n}\""), format!("\"{c}\"")));
+    assert_eq!(changes, want);
+    let table = prober(args(["diff", path(&old), path(&new)])).await;
+    assert_eq!(table.status, 0);
+    assert!(table.stdout.contains("2 not probed"), "{}", table.stdout);
+    // Probed at last, and failing: nothing was known before, so it is a new failure.
+    let failing = prober(args(["diff", path(&new), path(&old)])).await;
+    assert_eq!(failing.status, 1, "{}", failing.stdout);
+}

@@ -5,27 +5,25 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Text from the wire, safe to print: control characters escaped, length capped.
+/// Text from the wire, safe to print: [`safe`], trailing line ends dropped, cut at 255
+/// characters.
 pub fn printable(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_end_matches(['\r', '\n']);
-    let mut out: String = text
-        .chars()
-        .take(255)
-        .flat_map(char::escape_default)
-        .collect();
-    if text.chars().count() > 255 {
-        out.push('…');
-    }
-    out.replace("\\'", "'").replace("\\\"", "\"")
+    cut(text.trim_end_matches(['\r', '\n']), 255)
 }
 
-/// A name as messages show it: escaped, and cut at 40 characters.
+/// A name as messages show it: [`safe`], and cut at 40 characters.
 pub fn shown(name: &str) -> String {
-    name.chars()
-        .take(40)
-        .flat_map(char::escape_default)
-        .collect()
+    cut(name, 40)
+}
+
+/// `text` made [`safe`] and cut at `max` characters (counted before escaping, so an
+/// escape is never split), ending in `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", safe(&text[..end])),
+        None => safe(text).into_owned(),
+    }
 }
 
 /// What a terminal must not receive raw: control characters (C0, DEL and C1, whose

@@ -2,25 +2,26 @@
 
 use std::net::IpAddr;
 
-/// The longest excerpt of a cell that a message or an invalid row copies, in characters.
-pub const EXCERPT: usize = 100;
+use crate::text;
 
-/// A cell as messages quote it: at most [`EXCERPT`] characters, `…` when cut. A bad cell
-/// can be as long as a row; what it says is clear from its start.
+/// The longest excerpt of a cell that a message or an invalid row copies, in bytes as
+/// written ([`text::excerpt`]).
+pub const EXCERPT: usize = 200;
+
+/// A cell as messages quote it: [`text::excerpt`] of [`EXCERPT`] bytes. A bad cell can be
+/// as long as a row; what it says is clear from its start.
 pub fn excerpt(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut out: String = chars.by_ref().take(EXCERPT).collect();
-    if chars.next().is_some() {
-        out.push('…');
-    }
-    out
+    text::excerpt(text, EXCERPT).into_owned()
 }
 
 pub fn port(value: &str) -> Result<u16, String> {
     match value.trim().parse::<u32>() {
         Ok(p) if (1..=65535).contains(&p) => Ok(p as u16),
         Ok(p) => Err(format!("port {p} is out of range 1-65535")),
-        Err(_) => Err(format!("port {:?} is not a number", excerpt(value.trim()))),
+        Err(_) => Err(format!(
+            "port \"{}\" is not a number",
+            excerpt(value.trim())
+        )),
     }
 }
 
@@ -30,7 +31,7 @@ pub fn active(value: &str) -> Result<bool, String> {
         "" | "true" | "yes" | "y" | "1" | "on" | "是" | "激活" => Ok(true),
         "false" | "no" | "n" | "0" | "off" | "否" | "未激活" => Ok(false),
         other => Err(format!(
-            "{:?} is not a boolean (true/false)",
+            "\"{}\" is not a boolean (true/false)",
             excerpt(other)
         )),
     }
@@ -128,7 +129,7 @@ pub fn host(value: &str) -> Result<String, String> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
             return Err(format!(
-                "{:?} is neither an IP address nor a valid host name",
+                "\"{}\" is neither an IP address nor a valid host name",
                 excerpt(value)
             ));
         }
@@ -142,11 +143,11 @@ pub fn host_and_port(value: &str) -> Result<(String, Option<u16>), String> {
     if let Some(rest) = value.strip_prefix('[') {
         let (addr, after) = rest
             .split_once(']')
-            .ok_or_else(|| format!("{:?}: missing ']'", excerpt(value)))?;
+            .ok_or_else(|| format!("\"{}\": missing ']'", excerpt(value)))?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(port(p)?),
             None if after.is_empty() => None,
-            None => return Err(format!("{:?}: unexpected text after ']'", excerpt(value))),
+            None => return Err(format!("\"{}\": unexpected text after ']'", excerpt(value))),
         };
         return Ok((host(addr)?, port));
     }
@@ -230,8 +231,9 @@ mod tests {
         ] {
             assert!(message.len() < 2 * EXCERPT, "{message}");
         }
-        assert_eq!(excerpt("短い"), "短い");
-        assert_eq!(excerpt(&"é".repeat(101)), format!("{}…", "é".repeat(100)));
+        assert_eq!(excerpt("短い\u{1b}"), "短い\\u{1b}");
+        let cut = excerpt(&"é".repeat(101));
+        assert!(cut.len() <= EXCERPT && cut.ends_with("é…"), "{cut}");
     }
 
     #[test]

@@ -7,9 +7,9 @@ mod columns;
 mod decode;
 pub mod fields;
 mod header;
+pub(crate) mod open;
 mod split;
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -145,10 +145,7 @@ impl InventoryReader {
             path: path.to_path_buf(),
             source,
         };
-        let file = File::open(path).map_err(io_error)?;
-        if file.metadata().map_err(io_error)?.is_dir() {
-            return Err(io_error(io::Error::other("is a directory")));
-        }
+        let file = open::file(path).map_err(io_error)?;
         Self::from_reader(path, Box::new(file), options)
     }
 
@@ -441,7 +438,7 @@ fn plain_row(bytes: &[u8], line: u64) -> Option<Entry> {
     }
     if text.split_whitespace().count() > 1 {
         return invalid(format!(
-            "{:?}: expected one host[:port] per line",
+            "\"{}\": expected one host[:port] per line",
             fields::excerpt(text)
         ));
     }

@@ -18,15 +18,19 @@ pub enum Change {
     Added,
     /// Only in the old results.
     Removed,
+    /// `interrupted` on one side: a run stopped before this subject's probe ended, so
+    /// there is nothing to compare with.
+    NotProbed,
 }
 
 impl Change {
-    pub const ALL: [Change; 5] = [
+    pub const ALL: [Change; 6] = [
         Change::NewlyFailing,
         Change::Fixed,
         Change::Changed,
         Change::Added,
         Change::Removed,
+        Change::NotProbed,
     ];
 
     pub fn id(self) -> &'static str {
@@ -36,6 +40,7 @@ impl Change {
             Change::Changed => "changed",
             Change::Added => "added",
             Change::Removed => "removed",
+            Change::NotProbed => "not_probed",
         }
     }
 
@@ -46,6 +51,7 @@ impl Change {
             Change::Changed => "Changed category",
             Change::Added => "Added",
             Change::Removed => "Removed",
+            Change::NotProbed => "Not probed",
         }
     }
 }
@@ -57,8 +63,9 @@ pub struct Difference {
     /// The category ids before and after; `None` on the side that lacks the subject.
     pub old: Option<String>,
     pub new: Option<String>,
-    /// Whether the subject needs action now: a newly failing one, or an added one that
-    /// fails.
+    /// Whether the subject needs action now: a newly failing one, or one that fails with
+    /// nothing known before (added, or interrupted in the old results). An interrupted
+    /// probe in the new results never is one: nothing is known about the asset.
     pub new_failure: bool,
 }
 
@@ -92,15 +99,19 @@ pub fn diff(
         let change = match &was {
             None => Change::Added,
             Some(was) if was.category == now.category => continue,
+            Some(was) if was.interrupted() || now.interrupted() => Change::NotProbed,
             Some(was) => match (was.failing(), now.failing()) {
                 (false, true) => Change::NewlyFailing,
                 (true, false) => Change::Fixed,
                 _ => Change::Changed,
             },
         };
+        let unknown_before = was.as_ref().is_none_or(Recorded::interrupted);
         found.push(Difference {
             change,
-            new_failure: matches!(change, Change::NewlyFailing | Change::Added) && now.failing(),
+            new_failure: !now.interrupted()
+                && now.failing()
+                && (change == Change::NewlyFailing || unknown_before),
             old: was.map(|r| r.category),
             new: Some(now.category.clone()),
             identity,

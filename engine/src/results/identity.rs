@@ -44,6 +44,14 @@ impl Identity {
         }
     }
 
+    /// `name (user)`, or the name alone for the asset's own result; not escaped.
+    pub fn subject(&self) -> String {
+        match &self.system_user {
+            Some(user) => format!("{} ({user})", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// `host:port`, IPv6 in brackets; the host alone without a port.
     pub fn address(&self) -> String {
         match self.port {
@@ -56,10 +64,6 @@ impl Identity {
 /// `name (user) at host:port`, as people read it; the text is not escaped.
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)?;
-        if let Some(user) = &self.system_user {
-            write!(f, " ({user})")?;
-        }
-        write!(f, " at {}", self.address())
+        write!(f, "{} at {}", self.subject(), self.address())
     }
 }

@@ -58,8 +58,9 @@ impl Recorded {
         self.category.parse().ok()
     }
 
-    /// Whether the verdict needs someone to act; a category this prober does not know
-    /// (newer, or `interrupted`) is not taken for ok.
+    /// Whether the asset needs attention: a verdict that needs action, a category this
+    /// prober does not know (a newer one) and `interrupted` (no verdict yet, so `--failed`
+    /// probes it again). `diff` tells `interrupted` apart: it is no failure of the asset.
     pub fn failing(&self) -> bool {
         self.known_category().is_none_or(Category::needs_action)
     }

@@ -2,7 +2,6 @@
 //! record. Only the fields resume, `--from` and `diff` need are read; the others may be
 //! anything, so results of other versions still read.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -68,10 +67,7 @@ impl ResultsReader {
             path: path.to_path_buf(),
             source,
         };
-        let file = File::open(path).map_err(io_error)?;
-        if file.metadata().map_err(io_error)?.is_dir() {
-            return Err(io_error(io::Error::other("is a directory")));
-        }
+        let file = crate::inventory::open::file(path).map_err(io_error)?;
         ResultsReader::from_reader(path, Box::new(file))
     }
 

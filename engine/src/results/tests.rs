@@ -303,6 +303,35 @@ fn diff_sorts_subjects_by_how_they_changed() {
     );
 }
 
+#[test]
+fn an_interrupted_probe_is_not_probed_never_a_new_failure() {
+    let old = [
+        recorded("a", None, "ok"),
+        recorded("b", None, "interrupted"),
+        recorded("c", None, "interrupted"),
+    ];
+    let new = [
+        recorded("a", None, "interrupted"),
+        recorded("b", None, "auth_failed"),
+        recorded("c", None, "ok"),
+        recorded("d", None, "interrupted"),
+    ];
+    let found: Vec<(Change, String, bool)> = diff(old, new)
+        .into_iter()
+        .map(|d| (d.change, d.identity.name, d.new_failure))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Change::Added, "d".into(), false),
+            (Change::NotProbed, "a".into(), false),
+            // Nothing was known before: it fails now, as an added subject that fails.
+            (Change::NotProbed, "b".into(), true),
+            (Change::NotProbed, "c".into(), false),
+        ]
+    );
+}
+
 fn name() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 ._=+@,\"数据库-]{1,24}"
         .prop_filter("a leading ' is CSV's", |n| !n.starts_with('\''))

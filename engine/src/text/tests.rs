@@ -8,6 +8,19 @@ fn printable_escapes_control_characters() {
 }
 
 #[test]
+fn printable_and_shown_keep_chinese_and_cut_by_characters() {
+    assert_eq!(shown("运维"), "运维");
+    assert_eq!(printable("欢迎 \\ \"x\"".as_bytes()), "欢迎 \\ \"x\"");
+    let long = "运".repeat(50);
+    assert_eq!(shown(&long), format!("{}…", "运".repeat(40)));
+    assert_eq!(
+        shown(&"\x1b".repeat(41)),
+        format!("{}…", "\\u{1b}".repeat(40))
+    );
+    assert_eq!(printable(&[b'a'; 300]).chars().count(), 256);
+}
+
+#[test]
 fn safe_escapes_what_terminals_act_on_and_keeps_the_rest() {
     assert_eq!(safe("a\x1b]0;t\x07b\rc"), "a\\u{1b}]0;t\\u{7}b\\u{d}c");
     assert_eq!(
