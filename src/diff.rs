@@ -2,6 +2,7 @@
 //! chat or ticket (Markdown). Names and categories come from the files: every one is
 //! escaped for where it is shown.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -89,15 +90,20 @@ fn table(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn jsonl(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+    // JSON escapes C0 controls but not C1 ones (CSI), which a terminal acts on: the text
+    // is made safe as the prober's own records are (a no-op for them).
+    fn safe(text: &Option<String>) -> Option<Cow<'_, str>> {
+        text.as_deref().map(text::safe)
+    }
     for d in differences {
         let line = serde_json::json!({
             "change": d.change.id(),
-            "name": d.identity.name,
-            "system_user": d.identity.system_user,
-            "host": d.identity.host,
+            "name": text::safe(&d.identity.name),
+            "system_user": safe(&d.identity.system_user),
+            "host": text::safe(&d.identity.host),
             "port": d.identity.port,
-            "old": d.old,
-            "new": d.new,
+            "old": safe(&d.old),
+            "new": safe(&d.new),
         });
         writeln!(out, "{line}")?;
     }
@@ -162,7 +168,7 @@ mod tests {
             change: Change::NewlyFailing,
             identity: Identity::new("\u{1b}]0;title\u{7}web|x\n", "10.0.0.1", Some(22), None),
             old: Some("ok".into()),
-            new: Some("\u{1b}[31mauth_failed".into()),
+            new: Some("\u{9b}2J\u{1b}[31mauth_failed".into()),
             new_failure: true,
         }]
     }
