@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use fixtures::lab::{Lab, scenarios};
+use prober_engine::inventory::exports::JUMPSERVER_1_4_ZH;
 use serde_json::Value;
 
 use crate::util::{args, prober, prober_bin, prober_with_stdin};
@@ -19,7 +20,7 @@ const OUTSIDE_GBK: char = '𠮷';
 /// [`OUTSIDE_GBK`].
 fn export_1_4_zh(port: &str) -> String {
     format!(
-        "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\r\n\
+        "\u{feff}{JUMPSERVER_1_4_ZH}\r\n\
          1,127.0.0.1,数据库-1,ssh,{port},Linux,,True,lab-root,,\"第一行\r\n第二行\"\r\n\
          2,127.0.0.1,坏端口,ssh,70000,Linux,,True,lab-root,,\r\n\
          3,127.0.0.1,停用{OUTSIDE_GBK},ssh,{port},Linux,,False,lab-root,,\r\n\
@@ -158,9 +159,10 @@ async fn stdin_is_read_for_dash_and_named_stdin() {
 #[tokio::test]
 async fn an_inventory_without_rows_exits_2_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
+    let header = format!("\u{feff}{JUMPSERVER_1_4_ZH}\r\n");
     for (file, text) in [
         ("empty.csv", ""),
-        ("header-only.csv", "\u{feff}ID,IP,主机名,协议,端口\r\n"),
+        ("header-only.csv", header.as_str()),
         ("comments.txt", "# no hosts yet\n\n"),
     ] {
         let inventory = dir.path().join(file);

@@ -5,6 +5,7 @@
 
 mod columns;
 mod decode;
+pub mod exports;
 pub mod fields;
 mod header;
 pub(crate) mod open;

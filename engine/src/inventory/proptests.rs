@@ -194,9 +194,9 @@ enum Style {
 const UUID: &str = "6b8d0f6c-2b1e-4f5e-9d55-0c8c1c7e2a11";
 
 impl Style {
-    fn header(self) -> &'static [&'static str] {
+    fn header(self) -> Vec<&'static str> {
         match self {
-            Style::Ours => &[
+            Style::Ours => vec![
                 "name",
                 "host",
                 "port",
@@ -206,53 +206,11 @@ impl Style {
                 "platform",
                 "active",
             ],
-            Style::JumpServer14En => &[
-                "ID",
-                "IP",
-                "Hostname",
-                "Protocol",
-                "Port",
-                "Platform",
-                "Domain",
-                "Is active",
-                "Admin user",
-                "Public IP",
-                "Comment",
-            ],
-            Style::JumpServer14Zh => &[
-                "ID",
-                "IP",
-                "主机名",
-                "协议",
-                "端口",
-                "系统平台",
-                "网域",
-                "激活",
-                "管理用户",
-                "公网IP",
-                "备注",
-            ],
-            Style::JumpServer2 => &[
-                "*hostname",
-                "*ip",
-                "*protocols",
-                "admin_user",
-                "domain",
-                "platform",
-                "is_active",
-            ],
-            Style::JumpServer3 => &[
-                "*Name",
-                "*IP/Host",
-                "*Platform",
-                "*Protocols",
-                "Zone|Domain",
-                "Nodes",
-                "Accounts",
-                "Is active",
-                "Comment",
-            ],
-            Style::Plain => &[],
+            Style::JumpServer14En => exports::JUMPSERVER_1_4_EN.split(',').collect(),
+            Style::JumpServer14Zh => exports::JUMPSERVER_1_4_ZH.split(',').collect(),
+            Style::JumpServer2 => exports::JUMPSERVER_2.split(',').collect(),
+            Style::JumpServer3 => exports::JUMPSERVER_3.split(',').collect(),
+            Style::Plain => Vec::new(),
         }
     }
 

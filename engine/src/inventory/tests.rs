@@ -50,11 +50,12 @@ fn own_columns_in_any_order_and_case() {
 
 #[test]
 fn jumpserver_1_4_export_english_with_bom() {
-    let rows = read(
-        "\u{feff}ID,IP,Hostname,Protocol,Port,Platform,Domain,Is active,Admin user,Public IP,Comment\n\
+    let rows = read(&format!(
+        "\u{feff}{}\n\
          1f1e,10.1.0.7,app-7,ssh,22,Linux,,True,ops-root,,\n\
          2a2b,10.1.0.8,app-8,ssh,2200,Linux,dmz,False,ops-root,,\n",
-    );
+        exports::JUMPSERVER_1_4_EN
+    ));
     let a = asset(&rows[0]);
     assert_eq!(
         (a.name.as_str(), a.host.as_str(), a.port),
@@ -69,10 +70,10 @@ fn jumpserver_1_4_export_english_with_bom() {
 
 #[test]
 fn jumpserver_1_4_export_chinese_labels() {
-    let rows = read(
-        "ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\n\
-         1,10.2.0.1,数据库-1,ssh,22,Linux,机房A,True,运维root,,\n",
-    );
+    let rows = read(&format!(
+        "{}\n1,10.2.0.1,数据库-1,ssh,22,Linux,机房A,True,运维root,,\n",
+        exports::JUMPSERVER_1_4_ZH
+    ));
     let a = asset(&rows[0]);
     assert_eq!(a.name, "数据库-1");
     assert_eq!(a.jump_host.as_deref(), Some("机房A"));
@@ -231,14 +232,19 @@ fn read_bytes(bytes: Vec<u8>, encoding: Encoding) -> Result<Vec<Entry>, Inventor
 
 /// A Chinese JumpServer 1.4 export as it leaves JumpServer (UTF-8, BOM, CRLF), with a
 /// comment spanning two lines, bad rows and rows to skip.
-const EXPORT_1_4_ZH: &str = "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\r\n\
+fn export_1_4_zh() -> String {
+    format!(
+        "\u{feff}{}\r\n\
     1,10.2.0.1,数据库-1,ssh,22,Linux,机房A,True,运维root,,\r\n\
     2,10.2.0.2,网站-2,ssh,2222,Linux,,True,运维root,,\"第一行\r\n第二行\"\r\n\
     3,10.2.0.3,坏端口,ssh,70000,Linux,,True,运维root,,\r\n\
     4,10.2.0.4,停用,ssh,22,Linux,,False,运维root,,\r\n\
     5,10.2.0.5,远程桌面,rdp,3389,Windows,,True,,,\r\n\
     \r\n\
-    6,坏;地址,坏主机,ssh,22,Linux,,True,运维root,,\r\n";
+    6,坏;地址,坏主机,ssh,22,Linux,,True,运维root,,\r\n",
+        exports::JUMPSERVER_1_4_ZH
+    )
+}
 
 fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -255,7 +261,7 @@ fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
 
 #[test]
 fn the_chinese_1_4_export_reads_the_same_in_every_encoding_and_line_end() {
-    let expected = read_bytes(EXPORT_1_4_ZH.into(), Encoding::Auto).unwrap();
+    let expected = read_bytes(export_1_4_zh().into(), Encoding::Auto).unwrap();
     let summary: Vec<(u64, &str, Option<&str>)> = expected
         .iter()
         .map(|entry| match entry {
@@ -277,7 +283,8 @@ fn the_chinese_1_4_export_reads_the_same_in_every_encoding_and_line_end() {
     assert_eq!(asset(&expected[1]).port, 2222);
     assert_eq!(asset(&expected[0]).admin_user.as_deref(), Some("运维root"));
 
-    let without_bom = EXPORT_1_4_ZH.trim_start_matches('\u{feff}');
+    let export = export_1_4_zh();
+    let without_bom = export.trim_start_matches('\u{feff}');
     let lf = without_bom.replace("\r\n", "\n");
     let gbk = encoding_rs::GBK.encode(without_bom).0.into_owned();
     let gb18030 = encoding_rs::GB18030.encode(without_bom).0.into_owned();
@@ -294,11 +301,11 @@ fn the_chinese_1_4_export_reads_the_same_in_every_encoding_and_line_end() {
             encoding_rs::GBK.encode(&lf).0.into_owned(),
             Encoding::Auto,
         ),
-        ("utf-16le", utf16(EXPORT_1_4_ZH, true), Encoding::Auto),
-        ("utf-16be", utf16(EXPORT_1_4_ZH, false), Encoding::Auto),
+        ("utf-16le", utf16(&export_1_4_zh(), true), Encoding::Auto),
+        ("utf-16be", utf16(&export_1_4_zh(), false), Encoding::Auto),
         (
             "utf-16le, named",
-            utf16(EXPORT_1_4_ZH, true),
+            utf16(&export_1_4_zh(), true),
             Encoding::Utf16Le,
         ),
         ("utf-16be, LF", utf16(&lf, false), Encoding::Auto),
@@ -311,7 +318,7 @@ fn the_chinese_1_4_export_reads_the_same_in_every_encoding_and_line_end() {
 
 #[test]
 fn excel_unicode_text_is_utf16_with_tabs() {
-    let tabs = EXPORT_1_4_ZH.replace(',', "\t");
+    let tabs = export_1_4_zh().replace(',', "\t");
     let entries = read_bytes(utf16(&tabs, true), Encoding::Auto).unwrap();
     assert_eq!(asset(&entries[0]).name, "数据库-1");
     assert_eq!(asset(&entries[1]).line, 3);
@@ -335,7 +342,8 @@ fn gbk_rows_after_a_long_ascii_prefix_are_still_gbk() {
 
 #[test]
 fn a_gbk_file_read_as_utf8_is_refused_for_its_header() {
-    let gbk = encoding_rs::GBK.encode(EXPORT_1_4_ZH.trim_start_matches('\u{feff}'));
+    let export = export_1_4_zh();
+    let gbk = encoding_rs::GBK.encode(export.trim_start_matches('\u{feff}'));
     let err = read_bytes(gbk.0.into_owned(), Encoding::Utf8).unwrap_err();
     assert!(matches!(err, InventoryError::Garbled { .. }), "{err}");
     assert!(err.to_string().contains("--encoding"), "{err}");
