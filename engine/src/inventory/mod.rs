@@ -9,7 +9,7 @@ pub mod exports;
 pub mod fields;
 mod header;
 pub(crate) mod open;
-mod split;
+pub(crate) mod split;
 
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};

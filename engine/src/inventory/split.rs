@@ -1,7 +1,8 @@
 //! Cuts the decoded inventory into rows, each at most [`MAX_ROW`] bytes, and numbers their
 //! lines as an editor does: `\n`, `\r\n` and a lone `\r` each end one line. A longer row is
 //! read past without being held, so one endless line (or one endless quoted field) costs
-//! no more memory than a short one.
+//! no more memory than a short one. Results files are cut the same way
+//! ([`Splitter::whole_rows_only`]).
 
 use std::io::{self, BufRead};
 
@@ -55,6 +56,11 @@ pub struct Splitter {
     /// The last line ended with `\r`: a `\n` right after it belongs to that line end.
     after_cr: bool,
     text: Vec<u8>,
+    /// Bytes taken from the source, and up to the end of the last row and its line end.
+    offset: u64,
+    complete: u64,
+    /// Text after the last line end is no row (a results file a killed run left).
+    whole_rows_only: bool,
 }
 
 impl Splitter {
@@ -65,7 +71,23 @@ impl Splitter {
             line: 1,
             after_cr: false,
             text: Vec::new(),
+            offset: 0,
+            complete: 0,
+            whole_rows_only: false,
         }
+    }
+
+    /// From now on, text after the last line end is not a row: a writer may still be
+    /// adding to it, or was killed halfway through it.
+    pub fn whole_rows_only(&mut self) {
+        self.whole_rows_only = true;
+    }
+
+    /// Bytes up to the end of the last row's line end: where a whole row may be appended.
+    /// A `\r\n`'s `\n` is counted once the next row is asked for (waiting for it would
+    /// hold back a row read from a pipe).
+    pub fn complete(&self) -> u64 {
+        self.complete
     }
 
     pub fn set_style(&mut self, style: Style) {
@@ -91,13 +113,15 @@ impl Splitter {
         loop {
             let buf = self.source.fill_buf()?;
             if buf.is_empty() {
-                if !started {
+                if !started || self.whole_rows_only {
                     return Ok(None);
                 }
                 break;
             }
             if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
                 self.source.consume(1);
+                self.offset += 1;
+                self.complete = self.offset;
                 continue;
             }
             started = true;
@@ -111,15 +135,14 @@ impl Splitter {
                     self.text.extend_from_slice(content);
                 }
             }
+            let taken = used + usize::from(end.is_some());
+            self.source.consume(taken);
+            self.offset += taken as u64;
             match end {
-                None => self.source.consume(used),
-                Some(LineEnd::Lf) => {
-                    self.source.consume(used + 1);
-                    break;
-                }
-                Some(LineEnd::Cr) => {
-                    self.source.consume(used + 1);
-                    self.after_cr = true;
+                None => {}
+                Some(end) => {
+                    self.complete = self.offset;
+                    self.after_cr = matches!(end, LineEnd::Cr);
                     break;
                 }
             }
@@ -285,6 +308,23 @@ mod tests {
                 (Row::TooLong { line: 3, column: 0 }, String::new()),
             ]
         );
+    }
+
+    #[test]
+    fn whole_rows_only_leaves_the_unfinished_tail_and_counts_complete_bytes() {
+        let csv = b"a,b\r\n\"c\nd\",e\r\n\r\npart,\"ial";
+        for capacity in [1, 3, 64] {
+            let source = io::BufReader::with_capacity(capacity, io::Cursor::new(csv.to_vec()));
+            let mut splitter = Splitter::new(Box::new(source));
+            splitter.set_style(Style::Csv(b','));
+            splitter.whole_rows_only();
+            let mut got = Vec::new();
+            while let Some(row) = splitter.next_row().unwrap() {
+                got.push((row, String::from_utf8_lossy(splitter.text()).into_owned()));
+            }
+            assert_eq!(got, [text(1, "a,b"), text(2, "\"c\nd\",e"), text(4, "")]);
+            assert_eq!(splitter.complete(), 16, "up to the last CRLF, LF included");
+        }
     }
 
     #[test]

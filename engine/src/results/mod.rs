@@ -7,7 +7,6 @@
 
 mod diff;
 mod identity;
-mod lines;
 mod read;
 mod select;
 
@@ -21,9 +20,9 @@ pub use select::{Done, Pick, assets};
 
 use crate::category::Category;
 
-/// The longest record a results file may hold, in bytes. A record the prober writes stays
-/// far below it.
-pub const MAX_RECORD: usize = 64 * 1024;
+/// The longest record a results file may hold, in bytes: the inventory's longest row, as
+/// the same splitter cuts both. A record the prober writes stays far below it.
+pub const MAX_RECORD: usize = crate::inventory::MAX_ROW;
 
 /// One record read back: whom it is about, its verdict, and what probing it again takes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::lines::{Lines, Piece};
 use super::{MAX_RECORD, Recorded};
+use crate::inventory::split::{Row, Splitter, Style};
 use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,10 @@ pub enum ResultsError {
 
 pub struct ResultsReader {
     path: PathBuf,
-    lines: Lines<BufReader<Box<dyn Read + Send>>>,
+    /// The inventory's splitter, so CSV quoting and line ends are read alike.
+    rows: Splitter,
+    /// A byte order mark's length, before what the splitter counts.
+    bom: u64,
     /// `None` for a file without any record.
     format: Option<ResultsFormat>,
     /// CSV: the header's labels, and where the fields we read are.
@@ -87,13 +90,16 @@ impl ResultsReader {
         let json = head[if bom { 3 } else { 0 }..]
             .trim_ascii_start()
             .starts_with(b"{");
-        let mut lines = Lines::new(reader, !json);
         if bom {
-            lines.skip(3);
+            reader.consume(3);
         }
+        let mut rows = Splitter::new(Box::new(reader));
+        rows.set_style(if json { Style::Plain } else { Style::Csv(b',') });
+        rows.whole_rows_only();
         let mut results = ResultsReader {
             path: path.to_path_buf(),
-            lines,
+            rows,
+            bom: if bom { 3 } else { 0 },
             format: None,
             header: Vec::new(),
             columns: Columns::default(),
@@ -122,7 +128,7 @@ impl ResultsReader {
     /// Bytes up to the end of the last whole record read so far: after reading every
     /// record, what is beyond is a line a killed run left unfinished.
     pub fn complete(&self) -> u64 {
-        self.lines.complete()
+        self.bom + self.rows.complete()
     }
 
     fn sniff(&mut self) -> Result<(), ResultsError> {
@@ -130,8 +136,8 @@ impl ResultsReader {
             return Ok(());
         };
         let first = match piece {
-            Piece::Record(line) => line,
-            Piece::TooLong(line) => return Err(self.too_long(line)),
+            Row::Text { line } => line,
+            Row::TooLong { line, .. } => return Err(self.too_long(line)),
         };
         let start = self.buffer.trim_ascii_start();
         if start.starts_with(b"{") {
@@ -174,13 +180,22 @@ impl ResultsReader {
         Ok(())
     }
 
-    fn piece(&mut self) -> Result<Option<Piece>, ResultsError> {
-        self.lines
-            .next(&mut self.buffer)
-            .map_err(|source| ResultsError::Io {
+    /// The next record that is not blank, its text in the buffer.
+    fn piece(&mut self) -> Result<Option<Row>, ResultsError> {
+        loop {
+            let row = self.rows.next_row().map_err(|source| ResultsError::Io {
                 path: self.path.clone(),
                 source,
-            })
+            })?;
+            if let Some(Row::Text { .. }) = row
+                && self.rows.text().iter().all(u8::is_ascii_whitespace)
+            {
+                continue;
+            }
+            self.buffer.clear();
+            self.buffer.extend_from_slice(self.rows.text());
+            return Ok(row);
+        }
     }
 
     fn not_results(&self, reason: &str) -> ResultsError {
@@ -264,8 +279,8 @@ impl Iterator for ResultsReader {
             Some(line) => line,
             None => match self.piece() {
                 Ok(None) => return None,
-                Ok(Some(Piece::Record(line))) => line,
-                Ok(Some(Piece::TooLong(line))) => {
+                Ok(Some(Row::Text { line })) => line,
+                Ok(Some(Row::TooLong { line, .. })) => {
                     self.failed = true;
                     return Some(Err(self.too_long(line)));
                 }

@@ -134,6 +134,28 @@ fn an_unfinished_last_line_is_no_record_and_is_left_out_of_the_complete_bytes() 
 }
 
 #[test]
+fn a_results_file_saved_again_with_a_bom_and_crlf_reads_the_same() {
+    let web = asset("web-1", "10.0.0.5", 22, &[]);
+    let records = [
+        record(&web, None, Category::Ok),
+        record(&web, Some("u"), Category::AuthFailed),
+    ];
+    let bytes = written(Format::Csv, &records);
+    let plain: Vec<Recorded> = read(&bytes).unwrap();
+    // As a spreadsheet saves it: a BOM, CRLF line ends, a blank line.
+    let text = String::from_utf8(bytes).unwrap().replace('\n', "\r\n");
+    let saved = format!("\u{feff}{text}\r\n");
+    let mut reader = ResultsReader::from_reader(
+        Path::new("r"),
+        Box::new(io::Cursor::new(saved.clone().into_bytes())),
+    )
+    .unwrap();
+    let again: Vec<Recorded> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(without_lines(again), without_lines(plain));
+    assert_eq!(reader.complete(), saved.len() as u64);
+}
+
+#[test]
 fn files_that_are_not_results_say_so() {
     let not = |bytes: &[u8]| read(bytes).unwrap_err().to_string();
     assert!(not(b"[\n{\"name\":\"a\"}\n]\n").contains("JSON array"));
