@@ -11,21 +11,21 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
     }
     if name.len() > 32 {
         return Err(format!(
-            "user name {shown:?}… is {} characters long (at most 32)",
-            name.len()
+            "user name \"{shown}\" is {} characters long (at most 32)",
+            name.chars().count()
         ));
     }
     let mut chars = name.chars();
     let first = chars.next().unwrap_or('-');
     if !(first.is_ascii_alphabetic() || first == '_') {
-        return Err(format!("user name {shown:?} must start with a letter or _"));
+        return Err(format!("user name \"{shown}\" must start with a letter or _"));
     }
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
         return Err(format!(
-            "user name {shown:?} has characters outside the POSIX portable set [A-Za-z0-9._-]"
+            "user name \"{shown}\" has characters outside the POSIX portable set [A-Za-z0-9._-]"
         ));
     }
     Ok(())
