@@ -18,7 +18,9 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first = chars.next().unwrap_or('-');
     if !(first.is_ascii_alphabetic() || first == '_') {
-        return Err(format!("user name \"{shown}\" must start with a letter or _"));
+        return Err(format!(
+            "user name \"{shown}\" must start with a letter or _"
+        ));
     }
     if !name
         .chars()

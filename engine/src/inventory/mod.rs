@@ -101,7 +101,7 @@ pub enum InventoryError {
     )]
     UnknownColumns { path: PathBuf, unknown: String },
     #[error(
-        "inventory {path}: the first line {first:?} is neither a host[:port] nor a header with known columns (if it is a header, is --encoding right?)"
+        "inventory {path}: the first line \"{first}\" is neither a host[:port] nor a header with known columns (if it is a header, is --encoding right?)"
     )]
     NotAHostList { path: PathBuf, first: String },
     #[error("inventory {path}: {message}")]
@@ -245,7 +245,7 @@ impl InventoryReader {
             .collect();
         // A header may have thousands of labels: a message names a dozen.
         let listed = |labels: Vec<String>| {
-            let shown: Vec<String> = labels.iter().take(12).map(|l| format!("{l:?}")).collect();
+            let shown: Vec<String> = labels.iter().take(12).map(|l| format!("\"{l}\"")).collect();
             match labels.len().saturating_sub(shown.len()) {
                 0 => shown.join(", "),
                 more => format!("{}, … ({more} more)", shown.join(", ")),

@@ -341,6 +341,21 @@ fn gbk_rows_after_a_long_ascii_prefix_are_still_gbk() {
 }
 
 #[test]
+fn refused_header_labels_are_quoted_safe_and_keep_chinese() {
+    let err = read_bytes(
+        "主机,\u{1b}[2J名\n10.0.0.1,a\n".as_bytes().to_vec(),
+        Encoding::Auto,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("labels \"\\u{1b}[2J名\" are not text"),
+        "{err}"
+    );
+    assert!(!err.chars().any(char::is_control), "{err}");
+}
+
+#[test]
 fn a_gbk_file_read_as_utf8_is_refused_for_its_header() {
     let export = export_1_4_zh();
     let gbk = encoding_rs::GBK.encode(export.trim_start_matches('\u{feff}'));
