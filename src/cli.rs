@@ -38,7 +38,7 @@ pub enum Command {
     #[command(args_override_self = true)]
     Gateway(Box<GatewayArgs>),
     /// Compare two runs' results (JSONL or CSV): newly failing, fixed, changed category,
-    /// added and removed assets. Exits 1 when something newly fails.
+    /// added, removed and not probed (interrupted) assets. Exits 1 when something newly fails.
     Diff(DiffArgs),
     /// Print what a category means and how to fix it.
     Explain(ExplainArgs),
@@ -133,7 +133,8 @@ pub struct InventoryArgs {
     /// first non-ASCII text is not UTF-8) GB18030, which includes GBK.
     #[arg(long, value_enum, default_value_t = Encoding::Auto)]
     pub encoding: Encoding,
-    /// An inventory without rows is not an error: the run probes nothing and exits 0.
+    /// An inventory without rows (or a --from results file without records) is not an
+    /// error: the run probes nothing and exits 0.
     #[arg(long)]
     pub allow_empty: bool,
 }
