@@ -39,9 +39,12 @@ pub fn refuse_inputs(
     };
     for (what, input) in inputs {
         if file_id(input) == Some(written) {
+            let input = match input.to_str() {
+                Some("-") => "read from stdin".to_string(),
+                _ => input.display().to_string(),
+            };
             return Err(anyhow!(
-                "{shown} is the {what} {}: refusing to write results over it",
-                input.display()
+                "{shown} is the {what} {input}: refusing to write results over it"
             ));
         }
     }

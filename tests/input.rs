@@ -318,7 +318,10 @@ fn stdin_that_is_the_results_file_is_refused() {
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         assert_eq!(status.code(), Some(2), "{shown}: {stderr}");
         assert!(stderr.contains(shown), "{stderr}");
-        assert!(stderr.contains("is the inventory -"), "{shown}: {stderr}");
+        assert!(
+            stderr.contains("is the inventory read from stdin"),
+            "{shown}: {stderr}"
+        );
         assert_eq!(
             std::fs::read_to_string(&inventory).unwrap(),
             text,
