@@ -415,7 +415,13 @@ async fn probes_that_end_within_the_grace_get_their_own_verdict() {
     let (mut child, mut stderr) = spawn(held.args(&held.inventory, &extra));
     let mut connections = Vec::new();
     for _ in 0..IN_FLIGHT {
-        connections.push(held.accept(&mut child).await);
+        let connection = held.accept(&mut child).await;
+        // Its identification line: the probe is past connecting, waiting for a banner.
+        let mut connection = BufReader::new(connection);
+        let mut line = String::new();
+        connection.read_line(&mut line).await.unwrap();
+        assert!(line.starts_with("SSH-2.0-"), "{line:?}");
+        connections.push(connection.into_inner());
     }
     send(&child, Signal::SIGINT);
     let mut said = said_until(&mut stderr, "no new probes").await;
