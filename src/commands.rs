@@ -174,8 +174,6 @@ impl<'a> Spec<'a> {
 }
 
 async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
-    // Before anything that takes time: a signal from now on stops the run properly.
-    let signals = Signals::listen()?;
     for warning in &spec.credentials.warnings {
         eprintln!("warning: {warning}");
     }
@@ -214,6 +212,10 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
             inventory.map(Entries::from)
         }
     };
+    // Only once the inputs are open: opening an inventory on a pipe waits for its first
+    // rows, and until the run starts nothing would act on a signal taken over earlier.
+    // Nothing is written before this point, so a signal may end the process as usual.
+    let signals = Signals::listen()?;
     if settings.known_hosts.is_none() && settings.host_key_policy != HostKeyPolicy::Off {
         return Err(anyhow!(
             "no known_hosts file: HOME is not set; give --known-hosts FILE, or --host-key-check off"
@@ -258,6 +260,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     for category in done.iter().flat_map(|d| d.categories()) {
         if let Ok(category) = category.parse() {
             summary.add(category);
+            summary.resumed += 1;
         }
     }
     let prober = Arc::new(prober);
@@ -306,14 +309,19 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
                 if done.as_ref().is_some_and(|done| done.contains(&Identity::of(&record))) {
                     continue;
                 }
+                // Said as the first asset that names the credential is recorded, not
+                // after the run.
+                for line in credentials.fresh_problems() {
+                    progress.suspend(|| eprintln!("error: {line}"));
+                }
                 summary.add(record.category);
                 progress
                     .suspend(|| sink.record(&record))
                     .map_err(|e| destination.error(e))?;
-                progress.update(&summary, gauges.rows_done(), gauges.in_flight());
+                progress.update(&summary, &gauges);
             }
             _ = redraw.tick(), if progress.shown() => {
-                progress.update(&summary, gauges.rows_done(), gauges.in_flight());
+                progress.update(&summary, &gauges);
             }
         }
     }

@@ -58,8 +58,10 @@ impl Signals {
                 }
             };
             let signal = next(&mut interrupt, &mut terminate).await;
-            first_tx.send_replace(Some(signal));
+            // The run first: whoever sees `first` (and says the run is stopping) can count
+            // on the run having been asked already.
             stop_tx.send_replace(Some(signal.name()));
+            first_tx.send_replace(Some(signal));
             let signal = next(&mut interrupt, &mut terminate).await;
             second_tx.send_replace(Some(signal));
         });

@@ -297,32 +297,225 @@ async fn sigterm_leaves_every_format_valid_and_complete() {
     every_format_survives(Signal::SIGTERM, 143).await;
 }
 
+/// A server of the test's own on loopback, and files naming it `rows` times: each probe
+/// of it waits for a banner until the test lets its connection go.
+struct Held {
+    dir: tempfile::TempDir,
+    listener: tokio::net::TcpListener,
+    inventory: PathBuf,
+}
+
+impl Held {
+    async fn start(rows: usize) -> Held {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        fs::write(dir.path().join("pw"), "secret\n").unwrap();
+        fs::write(
+            dir.path().join("credentials.toml"),
+            "[credentials.ops]\nusername = \"root\"\npassword_file = \"pw\"\n",
+        )
+        .unwrap();
+        let mut inventory = String::from("name,host,port,admin_user\n");
+        for row in 0..rows {
+            inventory.push_str(&format!("held-{row},127.0.0.1,{port},ops\n"));
+        }
+        let path = dir.path().join("held.csv");
+        fs::write(&path, inventory).unwrap();
+        Held {
+            dir,
+            listener,
+            inventory: path,
+        }
+    }
+
+    /// `prober check INVENTORY` of it with these options, jsonl into results.jsonl.
+    fn args(&self, inventory: &Path, extra: &[&str]) -> Vec<std::ffi::OsString> {
+        let dir = self.dir.path();
+        let mut argv = args([
+            "check".as_ref(),
+            inventory.as_os_str(),
+            "--credentials".as_ref(),
+            dir.join("credentials.toml").as_os_str(),
+            "--known-hosts".as_ref(),
+            dir.join("known_hosts").as_os_str(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            "-o".as_ref(),
+            dir.join("results.jsonl").as_os_str(),
+        ]);
+        argv.extend(args(extra));
+        argv
+    }
+
+    /// The next connection, held open; a prober that ends first fails the test.
+    async fn accept(&self, child: &mut Child) -> tokio::net::TcpStream {
+        // Only so a broken build fails instead of waiting for a connection forever.
+        let guard = tokio::time::sleep(Duration::from_secs(300));
+        tokio::select! {
+            accepted = self.listener.accept() => accepted.unwrap().0,
+            status = child.wait() => panic!("prober ended before connecting: {status:?}"),
+            () = guard => panic!("prober did not connect"),
+        }
+    }
+
+    fn results(&self) -> Vec<(String, String)> {
+        results("jsonl", &self.dir.path().join("results.jsonl"))
+    }
+}
+
+/// `prober` with these arguments, its stdin a pipe the test holds, its stderr line by line.
+fn spawn(argv: Vec<std::ffi::OsString>) -> (Child, mpsc::UnboundedReceiver<String>) {
+    let mut child = Command::new(prober_bin())
+        .args(argv)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run prober");
+    let (lines_tx, lines) = mpsc::unbounded_channel();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = stderr.next_line().await {
+            let _ = lines_tx.send(line);
+        }
+    });
+    (child, lines)
+}
+
+/// What prober said up to the line that contains `wanted`.
+async fn said_until(stderr: &mut mpsc::UnboundedReceiver<String>, wanted: &str) -> String {
+    let mut said = String::new();
+    while !said.contains(wanted) {
+        let line = stderr
+            .recv()
+            .await
+            .unwrap_or_else(|| panic!("prober ended without saying {wanted:?}:\n{said}"));
+        said.push_str(&line);
+        said.push('\n');
+    }
+    said
+}
+
+/// Probes in flight at the signal that end on their own within the grace: the test lets
+/// their connections go once prober says it is stopping, so they end after the signal
+/// however slow the machine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_that_end_within_the_grace_get_their_own_verdict() {
-    let slow = SlowFarm::start().await;
-    let output = slow.path("results.jsonl");
-    // The silent ones time out on their own, well after the signal and well within the grace.
-    let extra = ["--banner-timeout", "3s", "--grace", "60m"];
-    let (mut child, stderr) = slow.start_check("jsonl", &output, &extra);
-    slow.every_slot_silent(&mut child).await;
-    send(&child, Signal::SIGINT);
-    let (exit, stderr) = ended(child, stderr).await;
-    assert_eq!(exit.code(), Some(130), "{stderr}");
-    let results = results("jsonl", &output);
-    for (name, category) in &results {
-        let expected = if slow.ok.contains(name) {
-            "ok"
-        } else {
-            "ssh_banner_timeout"
-        };
-        assert_eq!(category, expected, "{name}: {results:?}");
+    const ROWS: usize = 5;
+    const IN_FLIGHT: usize = 2;
+    let held = Held::start(ROWS).await;
+    let concurrency = IN_FLIGHT.to_string();
+    let mut extra = HANG.to_vec();
+    // Every probe is of the same host:port: let them all in at once.
+    extra.extend(["--grace", "60m", "--concurrency", &concurrency]);
+    extra.extend(["--per-host", &concurrency]);
+    let (mut child, mut stderr) = spawn(held.args(&held.inventory, &extra));
+    let mut connections = Vec::new();
+    for _ in 0..IN_FLIGHT {
+        let connection = held.accept(&mut child).await;
+        // Its identification line: the probe is past connecting, waiting for a banner.
+        let mut connection = BufReader::new(connection);
+        let mut line = String::new();
+        connection.read_line(&mut line).await.unwrap();
+        assert!(line.starts_with("SSH-2.0-"), "{line:?}");
+        connections.push(connection.into_inner());
     }
-    // However far the run got before the signal, every row is recorded or counted.
-    let not_probed = SILENT + OK - results.len();
-    let said = format!(
-        "interrupted by SIGINT: 0 probe(s) cut short (recorded as interrupted), {not_probed} inventory row(s) not probed"
+    send(&child, Signal::SIGINT);
+    let mut said = said_until(&mut stderr, "no new probes").await;
+    // A reset, whatever prober has sent by then: a close with its banner unread would
+    // reset too, but only once the banner has arrived.
+    for connection in connections {
+        connection.set_zero_linger().unwrap();
+    }
+    let (exit, rest) = ended(child, stderr).await;
+    said.push_str(&rest);
+    assert_eq!(exit.code(), Some(130), "{said}");
+    let results = held.results();
+    assert_eq!(results.len(), IN_FLIGHT, "{results:?}");
+    for (name, category) in &results {
+        assert_eq!(category, "ssh_reset_before_banner", "{name}: {said}");
+    }
+    let expected = format!(
+        "interrupted by SIGINT: 0 probe(s) cut short (recorded as interrupted), {} inventory row(s) not probed",
+        ROWS - IN_FLIGHT
     );
-    assert!(stderr.contains(&said), "{said:?} in:\n{stderr}");
+    assert!(said.contains(&expected), "{expected:?} in:\n{said}");
+}
+
+/// An inventory on a pipe that has not ended: the signal still ends the run once the
+/// grace is over, and the rows not read are not claimed to be counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_an_endless_pipe_ends_with_the_grace() {
+    let held = Held::start(1).await;
+    let mut extra = HANG.to_vec();
+    extra.extend(["--grace", "200ms"]);
+    let (mut child, stderr) = spawn(held.args(Path::new("-"), &extra));
+    let mut stdin = child.stdin.take().unwrap();
+    let rows = fs::read(&held.inventory).unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, &rows)
+        .await
+        .unwrap();
+    let _connection = held.accept(&mut child).await;
+    send(&child, Signal::SIGINT);
+    // Only so a broken build fails instead of waiting for a pipe that never ends.
+    let (exit, said) = tokio::time::timeout(Duration::from_secs(300), ended(child, stderr))
+        .await
+        .expect("the run ends with the grace while its stdin stays open");
+    assert_eq!(exit.code(), Some(130), "{said}");
+    assert_eq!(held.results(), [("held-0".into(), "interrupted".into())]);
+    assert!(
+        said.contains("inventory rows not probed were not counted"),
+        "{said}"
+    );
+    drop(stdin);
+}
+
+/// Whether one of `pid`'s threads waits in a read of an empty pipe (the kernel names
+/// the wait `pipe_read`, `anon_pipe_read` or `pipe_wait`, depending on its version).
+fn reads_a_pipe(pid: u32) -> bool {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        fs::read_to_string(task.path().join("wchan")).is_ok_and(|wchan| wchan.contains("pipe"))
+    })
+}
+
+/// Before any row has come on stdin, a signal ends prober as it ends any process that
+/// does not handle it: nothing is written yet, so there is nothing to close.
+async fn a_signal_while_waiting_for_the_inventory_ends_the_process(signal: Signal) {
+    let held = Held::start(1).await;
+    let (mut child, stderr) = spawn(held.args(Path::new("-"), &[]));
+    let stdin = child.stdin.take().unwrap();
+    let pid = child.id().unwrap();
+    while !reads_a_pipe(pid) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("prober ended before reading its stdin: {status}");
+        }
+        tokio::task::yield_now().await;
+    }
+    send(&child, signal);
+    // Only so a broken build fails instead of waiting for a pipe that never ends.
+    let (exit, said) = tokio::time::timeout(Duration::from_secs(300), ended(child, stderr))
+        .await
+        .expect("the signal ends prober while its stdin stays open");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(exit.signal(), Some(signal as i32), "{exit}: {said}");
+    assert!(!held.dir.path().join("results.jsonl").exists());
+    drop(stdin);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_while_waiting_for_the_inventory_ends_the_process() {
+    a_signal_while_waiting_for_the_inventory_ends_the_process(Signal::SIGINT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_waiting_for_the_inventory_ends_the_process() {
+    a_signal_while_waiting_for_the_inventory_ends_the_process(Signal::SIGTERM).await;
 }
 
 /// A second signal while the grace runs: the run ends at once, lines whole.
@@ -331,12 +524,11 @@ fn latest(format: &str, path: &Path) -> std::collections::BTreeMap<String, Strin
     results(format, path).into_iter().collect()
 }
 
-/// Stopped by SIGINT, then `--resume`d with a banner timeout that lets the silent assets
+/// Stopped by `signal`, then `--resume`d with a banner timeout that lets the silent assets
 /// end: the resumed run connects to exactly the assets not finished before (the ones cut
 /// short and the ones never reached), and the file then holds what one uninterrupted run
 /// gives.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_after_sigint_completes_exactly_the_rest() {
+async fn resume_completes_exactly_the_rest(signal: Signal, status: i32) {
     for format in ["jsonl", "csv"] {
         let slow = SlowFarm::start().await;
         let output = slow.path(&format!("results.{format}"));
@@ -344,9 +536,9 @@ async fn resume_after_sigint_completes_exactly_the_rest() {
         extra.extend(["--grace", "200ms"]);
         let (mut child, stderr) = slow.start_check(format, &output, &extra);
         slow.every_slot_silent(&mut child).await;
-        send(&child, Signal::SIGINT);
+        send(&child, signal);
         let (exit, stderr) = ended(child, stderr).await;
-        assert_eq!(exit.code(), Some(130), "{format}: {exit}\n{stderr}");
+        assert_eq!(exit.code(), Some(status), "{format}: {exit}\n{stderr}");
         let before = latest(format, &output);
         let finished: BTreeSet<&String> = before
             .iter()
@@ -392,6 +584,61 @@ async fn resume_after_sigint_completes_exactly_the_rest() {
         assert!(union.values().all(|c| c != "interrupted"), "{union:?}");
         assert_eq!(union.len(), OK + SILENT);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_sigint_completes_exactly_the_rest() {
+    resume_completes_exactly_the_rest(Signal::SIGINT, 130).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_sigterm_completes_exactly_the_rest() {
+    resume_completes_exactly_the_rest(Signal::SIGTERM, 143).await;
+}
+
+/// Interrupted results hold what probing their assets again takes: `--from RESULTS --only
+/// interrupted` probes exactly those assets again from the results file alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_results_are_probed_again_from_the_results_alone() {
+    let slow = SlowFarm::start().await;
+    let output = slow.path("results.jsonl");
+    let mut extra = HANG.to_vec();
+    extra.extend(["--grace", "200ms"]);
+    let (mut child, stderr) = slow.start_check("jsonl", &output, &extra);
+    slow.every_slot_silent(&mut child).await;
+    send(&child, Signal::SIGINT);
+    let (exit, stderr) = ended(child, stderr).await;
+    assert_eq!(exit.code(), Some(130), "{exit}\n{stderr}");
+
+    let accepted = slow.farm.accepted();
+    let again = prober(args([
+        "check".as_ref(),
+        "--from".as_ref(),
+        output.as_os_str(),
+        "--only".as_ref(),
+        "interrupted".as_ref(),
+        "--credentials".as_ref(),
+        slow.files.credentials.as_os_str(),
+        "--known-hosts".as_ref(),
+        slow.path("known_hosts").as_os_str(),
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        "--banner-timeout".as_ref(),
+        "300ms".as_ref(),
+    ]))
+    .await;
+    assert_eq!(again.status, 1, "{}", again.stderr);
+    let probed: BTreeSet<String> = again
+        .records()
+        .iter()
+        .map(|record| {
+            assert_eq!(record["category"], "ssh_banner_timeout", "{record:#}");
+            record["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let cut: BTreeSet<String> = slow.silent[..CONCURRENCY].iter().cloned().collect();
+    assert_eq!(probed, cut, "{}", again.stderr);
+    assert_eq!(slow.farm.accepted() - accepted, CONCURRENCY);
 }
 
 async fn second_signal(format: &str) -> (SlowFarm, PathBuf, String) {

@@ -80,10 +80,12 @@ async fn a_missing_key_named_by_1000_assets_is_said_once_and_connects_nowhere() 
         .collect();
     assert_eq!(told.len(), 1, "the cause is said once:\n{}", run.stderr);
     assert!(
-        told[0].contains("credential `ops`") && told[0].contains("1000 assets use it"),
+        told[0].starts_with("error: credential `ops` cannot be used: cannot read key"),
         "{}",
         told[0]
     );
+    let reach = "error: credential `ops` cannot be used (said above): 1000 assets use it, recorded as key_unreadable without connecting";
+    assert!(run.stderr.contains(reach), "{}", run.stderr);
     assert_eq!(connections(&listener), 0, "no asset was connected to");
 }
 
@@ -217,11 +219,9 @@ async fn every_role_of_an_unusable_credential_fails_without_its_connection() {
     ] {
         let told: Vec<&str> = run.stderr.lines().filter(|l| l.contains(cause)).collect();
         assert_eq!(told.len(), 1, "{cause} said once:\n{}", run.stderr);
-        assert!(
-            told[0].contains(line) && told[0].contains("1 asset uses it"),
-            "{}",
-            told[0]
-        );
+        assert!(told[0].contains(&format!("{line}: ")), "{}", told[0]);
+        let reach = format!("{line} (said above): 1 asset uses it");
+        assert!(run.stderr.contains(&reach), "{reach}:\n{}", run.stderr);
     }
     let connections = lab
         .stats(scenarios::OK_ROOT.name)
@@ -262,6 +262,74 @@ async fn the_gateway_users_missing_key_is_its_verdict_without_connecting() {
     assert!(
         record["message"].as_str().unwrap().contains(&missing),
         "{record:#}"
+    );
+    assert_eq!(connections(&listener), 0);
+}
+
+/// The cause is said as soon as the first asset that names the credential is recorded,
+/// not after the run: here the inventory comes on a pipe that stays open until prober
+/// has said it.
+#[tokio::test]
+async fn the_cause_is_said_before_the_run_ends() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let credentials = dir.path().join("credentials.toml");
+    std::fs::write(
+        &credentials,
+        "[credentials.ops]\nusername = \"root\"\nkey = \"keys/missing_key\"\n",
+    )
+    .unwrap();
+    let rows = std::fs::read(inventory(dir.path(), port, 2, "ops")).unwrap();
+    let mut child = tokio::process::Command::new(crate::util::prober_bin())
+        .args(args([
+            "check".as_ref(),
+            "-".as_ref(),
+            "--credentials".as_ref(),
+            credentials.as_os_str(),
+            "--known-hosts".as_ref(),
+            dir.path().join("known_hosts").as_os_str(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+        ]))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&rows).await.unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    // Only so a broken build fails instead of waiting for a pipe that never ends.
+    let first = tokio::time::timeout(std::time::Duration::from_secs(300), async {
+        loop {
+            let line = stderr.next_line().await.unwrap().expect("prober says why");
+            if line.contains("missing_key") {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("the cause is said while the inventory is still open");
+    assert!(
+        first.starts_with("error: credential `ops` cannot be used: cannot read key"),
+        "{first}"
+    );
+    drop(stdin);
+    let mut rest = String::new();
+    while let Some(line) = stderr.next_line().await.unwrap() {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    assert_eq!(child.wait().await.unwrap().code(), Some(1), "{rest}");
+    assert!(!rest.contains("missing_key"), "said once: {rest}");
+    assert!(
+        rest.contains("credential `ops` cannot be used (said above): 2 assets use it"),
+        "{rest}"
     );
     assert_eq!(connections(&listener), 0);
 }

@@ -2,11 +2,11 @@
 //! simple mode (`--user` with `--password-env`, `--key` or `--agent`). Secrets are read
 //! once at start, never logged, and wiped from memory when dropped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use russh::keys::{PrivateKey, PublicKey};
 use serde::Deserialize;
@@ -110,17 +110,11 @@ impl Credential {
         self.uses.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The line that says, once, why it cannot work and how many assets that stopped.
-    fn unusable_line(&self) -> Option<String> {
+    /// Its problem, once an asset of the run has named it.
+    fn used_problem(&self) -> Option<(Category, &str, usize)> {
         let (category, cause) = self.problem()?;
         let uses = self.uses.load(Ordering::Relaxed);
-        (uses > 0).then(|| {
-            let assets = if uses == 1 { "asset uses" } else { "assets use" };
-            format!(
-                "credential `{}` cannot be used: {cause}; {uses} {assets} it, recorded as {category} without connecting",
-                self.name
-            )
-        })
+        (uses > 0).then_some((category, cause, uses))
     }
 }
 
@@ -219,6 +213,8 @@ pub struct Credentials {
     jump_hosts: HashMap<String, Arc<JumpHost>>,
     fallback: Option<Arc<Credential>>,
     pub warnings: Vec<String>,
+    /// The unusable credentials whose cause the run has said.
+    told: Mutex<HashSet<String>>,
 }
 
 impl Credentials {
@@ -276,22 +272,63 @@ impl Credentials {
         self.fallback.is_some()
     }
 
-    /// One line per credential that cannot work and that assets of the run named.
+    /// The causes not said yet of the credentials that cannot work and that assets of the
+    /// run have started to name: one line each, to say as soon as the first asset names
+    /// it rather than after the run.
+    pub fn fresh_problems(&self) -> Vec<String> {
+        let mut told = crate::sync::lock(&self.told);
+        self.unusable()
+            .filter(|(label, ..)| told.insert(label.clone()))
+            .map(|(label, category, cause, _)| {
+                format!(
+                    "{label} cannot be used: {cause}; every asset that uses it is recorded as {category} without connecting"
+                )
+            })
+            .collect()
+    }
+
+    /// One line per credential that cannot work and that assets of the run named: how
+    /// many did, and the cause unless [`Credentials::fresh_problems`] said it already.
     pub fn unusable_report(&self) -> Vec<String> {
+        let mut told = crate::sync::lock(&self.told);
+        self.unusable()
+            .map(|(label, category, cause, uses)| {
+                let assets = if uses == 1 {
+                    "asset uses"
+                } else {
+                    "assets use"
+                };
+                let reach =
+                    format!("{uses} {assets} it, recorded as {category} without connecting");
+                match told.insert(label.clone()) {
+                    true => format!("{label} cannot be used: {cause}; {reach}"),
+                    false => format!("{label} cannot be used (said above): {reach}"),
+                }
+            })
+            .collect()
+    }
+
+    /// Each credential that cannot work and that an asset named, with its label: the
+    /// command line's, the named ones, then the gateways', each in name order.
+    fn unusable(&self) -> impl Iterator<Item = (String, Category, &str, usize)> {
         let mut named: Vec<&Arc<Credential>> = self.named.values().collect();
         named.sort_by(|a, b| a.name.cmp(&b.name));
         let mut jump_hosts: Vec<&Arc<JumpHost>> = self.jump_hosts.values().collect();
         jump_hosts.sort_by(|a, b| a.name.cmp(&b.name));
-        let gateways = jump_hosts.iter().filter_map(|j| {
-            let line = j.credential.unusable_line()?;
-            Some(format!("gateway {line}"))
-        });
-        self.fallback
+        let credentials = self
+            .fallback
             .iter()
             .chain(named)
-            .filter_map(|c| c.unusable_line())
+            .map(|c| ("credential", &c.name, c.as_ref()));
+        let gateways = jump_hosts
+            .into_iter()
+            .map(|j| ("gateway credential", &j.name, &j.credential));
+        credentials
             .chain(gateways)
-            .collect()
+            .filter_map(|(what, name, credential)| {
+                let (category, cause, uses) = credential.used_problem()?;
+                Some((format!("{what} `{name}`"), category, cause, uses))
+            })
     }
 
     /// The credential for a row: the one it names, else the command line's.
@@ -760,19 +797,36 @@ mod tests {
         assert_eq!(problem("fine"), None);
         assert!(creds.warnings.is_empty(), "{:?}", creds.warnings);
 
-        // Reported once, with the number of assets that named it, only when some did.
-        assert!(creds.unusable_report().is_empty());
-        for _ in 0..3 {
-            creds.named("missing").unwrap().used();
-        }
+        // The cause said once, as soon as an asset names it; at the end, how many did.
+        assert!(creds.fresh_problems().is_empty() && creds.unusable_report().is_empty());
+        creds.named("missing").unwrap().used();
         creds.named("fine").unwrap().used();
-        let report = creds.unusable_report();
-        assert_eq!(report.len(), 1, "{report:?}");
+        let fresh = creds.fresh_problems();
+        assert_eq!(fresh.len(), 1, "{fresh:?}");
         assert!(
-            report[0].starts_with("credential `missing` cannot be used: cannot read key")
-                && report[0].contains("3 assets use it, recorded as key_unreadable"),
+            fresh[0].starts_with("credential `missing` cannot be used: cannot read key")
+                && fresh[0].ends_with("recorded as key_unreadable without connecting"),
             "{}",
-            report[0]
+            fresh[0]
+        );
+        creds.named("missing").unwrap().used();
+        creds.named("missing").unwrap().used();
+        assert!(creds.fresh_problems().is_empty(), "said once");
+        // One whose cause nobody asked for yet says it in the report.
+        creds.named("public").unwrap().used();
+        let report = creds.unusable_report();
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert_eq!(
+            report[0],
+            "credential `missing` cannot be used (said above): 3 assets use it, recorded as key_unreadable without connecting"
+        );
+        assert!(
+            report[1].starts_with("credential `public` cannot be used: ")
+                && report[1].contains("is a public key")
+                && report[1]
+                    .ends_with("1 asset uses it, recorded as key_unreadable without connecting"),
+            "{}",
+            report[1]
         );
     }
 

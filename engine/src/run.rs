@@ -5,8 +5,9 @@
 //! A run can be stopped early ([`Interrupt`]): no probe starts after the request, the
 //! probes in flight get a grace period to end, and each one still running then is cut
 //! short and recorded as `interrupted` (one record for every record it would have given).
-//! Rows not reached get no record: they are only counted, so that `--resume` and the
-//! summary can tell them apart from the ones that were under way.
+//! Rows not reached get no record: they are only counted, while the grace lasts (an
+//! inventory on a pipe may never end), so that the summary can tell them apart from the
+//! ones that were under way.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,7 @@ impl Interrupt {
 pub struct Gauges {
     in_flight: AtomicUsize,
     rows_done: AtomicUsize,
+    rows_resumed: AtomicUsize,
 }
 
 impl Gauges {
@@ -92,8 +94,18 @@ impl Gauges {
         self.rows_done.load(Ordering::Relaxed)
     }
 
+    /// Rows passed over at once because `--resume`'s file has their results: they take
+    /// no time, so a rate or an ETA counts without them.
+    pub fn rows_resumed(&self) -> usize {
+        self.rows_resumed.load(Ordering::Relaxed)
+    }
+
     fn row_done(&self) {
         self.rows_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn row_resumed(&self) {
+        self.rows_resumed.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -122,35 +134,47 @@ impl From<InventoryReader> for Entries {
     }
 }
 
-/// One asset's records: its own (unless the mode gives none), then one per system user.
-fn records(asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
-    let own = probe.own.map(|own| Record::probed(asset, own, lang));
-    let users = probe
-        .system_users
-        .into_iter()
-        .map(|user| Record::system_user(asset, user, lang));
-    own.into_iter().chain(users).collect()
-}
-
-/// Every result the mode gives an asset: its own (through the gateway, only when it has no
-/// system user to try), then one per system user (none in prepush).
-fn identities<'a>(mode: &Mode, asset: &'a Asset) -> impl Iterator<Item = Identity> + 'a {
-    // As its records will name it: a record may bound what it copies from the inventory.
-    let own = Identity::of(&Record::skipped(asset, "", Lang::En));
+/// Whose results the mode gives an asset, in order: its own (`None`; through the gateway
+/// only when it has no system user to try), then one per system user (none in prepush).
+/// The one answer for the records of a probe, one cut short, and `--resume`.
+fn subjects<'a>(mode: &Mode, asset: &'a Asset) -> impl Iterator<Item = Option<&'a str>> + use<'a> {
     let users = match mode {
         Mode::Prepush(_) => &[],
         _ => asset.system_users.as_slice(),
     };
-    let with_own = match mode {
-        Mode::Koko(_) => users.is_empty(),
-        _ => true,
-    };
-    let first = with_own.then(|| own.clone());
-    let user = move |user: &String| Identity {
-        system_user: Some(user.clone()),
-        ..own.clone()
-    };
-    first.into_iter().chain(users.iter().map(user))
+    let own = !matches!(mode, Mode::Koko(_)) || users.is_empty();
+    own.then_some(None)
+        .into_iter()
+        .chain(users.iter().map(|user| Some(user.as_str())))
+}
+
+/// One asset's records, a subject at a time, from what its probe found.
+fn records(mode: &Mode, asset: &Asset, probe: AssetProbe, lang: Lang) -> Vec<Record> {
+    let mut own = probe.own;
+    let mut users = probe.system_users.into_iter();
+    subjects(mode, asset)
+        .filter_map(|subject| match subject {
+            None => own.take().map(|own| Record::probed(asset, own, lang)),
+            Some(_) => users
+                .next()
+                .map(|user| Record::system_user(asset, user, lang)),
+        })
+        .collect()
+}
+
+/// Every result the mode gives an asset, named as its records name it: a record bounds
+/// what it copies from the inventory (a long credential name is cut), and `--resume`
+/// must find the record it wrote.
+fn identities<'a>(mode: &Mode, asset: &'a Asset) -> impl Iterator<Item = Identity> + use<'a> {
+    subjects(mode, asset).map(|subject| {
+        Identity::of(&Record::interrupted(
+            asset,
+            subject,
+            "",
+            Duration::ZERO,
+            Lang::En,
+        ))
+    })
 }
 
 /// What becomes of a row before any network traffic.
@@ -234,7 +258,7 @@ impl Run {
                         continue;
                     };
                     match self.plan(path, entry) {
-                        Plan::Done => self.gauges.row_done(),
+                        Plan::Done => self.gauges.row_resumed(),
                         Plan::Report(record) => {
                             send(out, vec![*record]).await?;
                             self.gauges.row_done();
@@ -247,7 +271,7 @@ impl Run {
                             let id = probes
                                 .spawn(async move {
                                     let probe = prober.probe(&mode, &probed).await;
-                                    records(&probed.asset, probe, lang)
+                                    records(&mode, &probed.asset, probe, lang)
                                 })
                                 .id();
                             let started = Instant::now();
@@ -259,17 +283,21 @@ impl Run {
             self.gauges.in_flight.store(probes.len(), Ordering::Relaxed);
         };
 
-        // Stopping: the rows not reached are counted while the probes in flight finish.
+        // Stopping: the rows not reached are counted while the probes in flight finish,
+        // until the grace is over: an inventory on a pipe may not end for a long time.
+        let grace_over = Instant::now() + self.interrupt.grace;
         let not_reached = async {
             let mut rows = 0;
-            while let Some(entry) = entries.recv().await {
-                // A resumed run's rows already done were probed before.
-                rows += usize::from(!matches!(&entry, Entry::Asset(a) if self.already_done(a)));
-            }
-            rows
+            let counting = async {
+                while let Some(entry) = entries.recv().await {
+                    // A resumed run's rows already done were probed before.
+                    rows += usize::from(!matches!(&entry, Entry::Asset(a) if self.already_done(a)));
+                }
+            };
+            let counted = tokio::time::timeout_at(grace_over, counting).await.is_ok();
+            (rows, counted)
         };
         let finishing = async {
-            let grace_over = Instant::now() + self.interrupt.grace;
             loop {
                 tokio::select! {
                     joined = probes.join_next_with_id() => match joined {
@@ -288,10 +316,11 @@ impl Run {
             self.gauges.in_flight.store(0, Ordering::Relaxed);
             Ok(())
         };
-        let (not_reached, finished) = tokio::join!(not_reached, finishing);
+        let ((not_reached, counted), finished) = tokio::join!(not_reached, finishing);
         let interruption = ended.interruption.get_or_insert_with(Default::default);
         interruption.by = by;
         interruption.not_probed += not_reached;
+        interruption.all_counted = counted;
         finished
     }
 
@@ -326,28 +355,13 @@ impl Run {
         Ok(())
     }
 
-    /// The records a probe would have given, each saying it was cut short: its own
-    /// (unless the mode gives none), then one per system user the mode logs in as.
+    /// The records a probe would have given, each saying it was cut short.
     fn cut_short(&self, probe: &InFlight, by: &str) -> Vec<Record> {
         let asset = &probe.target.asset;
-        let (own, users) = match self.mode {
-            Mode::Check => (true, true),
-            Mode::Prepush(_) => (true, false),
-            Mode::Koko(_) => (false, true),
-        };
-        let users = probe.target.system_users.iter().filter(|_| users);
-        let subjects = own
-            .then_some(None)
-            .into_iter()
-            .chain(users.map(|user| Some(user.name.clone())));
         let message = self.cut_short_message(by);
-        let duration_ms = probe.started.elapsed().as_millis() as u64;
-        subjects
-            .map(|system_user| Record {
-                system_user,
-                duration_ms,
-                ..interrupted(&asset.name, &asset.host, asset.port, &message, self.lang)
-            })
+        let duration = probe.started.elapsed();
+        subjects(&self.mode, asset)
+            .map(|user| Record::interrupted(asset, user, &message, duration, self.lang))
             .collect()
     }
 
@@ -362,7 +376,7 @@ impl Run {
         let records: Vec<Record> = KOKO_RESULTS
             .iter()
             .zip(ports)
-            .map(|(name, port)| interrupted(name, &koko.host, port, &message, self.lang))
+            .map(|(name, port)| gateway_cut_short(name, &koko.host, port, &message, self.lang))
             .collect();
         ended
             .interruption
@@ -477,9 +491,9 @@ async fn send(out: &mpsc::Sender<Record>, records: Vec<Record>) -> Result<(), Cl
     Ok(())
 }
 
-/// A record for something cut short: no stage of the probe is known to have failed, and
-/// the run, not the asset, ended it.
-fn interrupted(name: &str, host: &str, port: u16, message: &str, lang: Lang) -> Record {
+/// A gateway check cut short: no stage of it is known to have failed, and the run, not the
+/// gateway, ended it.
+fn gateway_cut_short(name: &str, host: &str, port: u16, message: &str, lang: Lang) -> Record {
     Record::bare(
         name.to_string(),
         host.to_string(),
@@ -584,6 +598,7 @@ mod tests {
                 by: "SIGINT",
                 cut_short: 1,
                 not_probed: 2,
+                all_counted: true,
             })
         );
         let subjects: Vec<(&str, Option<&str>, Category)> = got
@@ -606,6 +621,121 @@ mod tests {
             got[0].message
         );
         assert_eq!((got[0].port, gauges.rows_done()), (Some(port), 1));
+        // What `--from … --only interrupted` needs to probe them again.
+        for record in &got {
+            assert_eq!(record.admin_user.as_deref(), Some("admin"), "{record:?}");
+            assert_eq!(
+                record.system_users.as_deref(),
+                Some(&["deploy".to_string(), "app".to_string()][..])
+            );
+        }
+    }
+
+    /// Rows as an inventory on a pipe gives them: these, then no end. Says on `reading`
+    /// when the rows are all handed over and it waits for more.
+    struct Endless {
+        rows: std::vec::IntoIter<Entry>,
+        reading: std::sync::mpsc::Sender<()>,
+        never: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl Iterator for Endless {
+        type Item = Entry;
+
+        fn next(&mut self) -> Option<Entry> {
+            self.rows.next().or_else(|| {
+                let _ = self.reading.send(());
+                let _ = self.never.recv();
+                None
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_are_counted_only_while_the_grace_lasts() {
+        let dir = tempfile::tempdir().unwrap();
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let (run, inventory, stop) = run(dir.path(), port, 2);
+        let gauges = run.gauges.clone();
+        let (reading, read) = std::sync::mpsc::channel();
+        let (_held, never) = std::sync::mpsc::channel();
+        let rows = Endless {
+            rows: inventory.unwrap().collect::<Vec<_>>().into_iter(),
+            reading,
+            never,
+        };
+        let entries = Entries {
+            path: PathBuf::from("-"),
+            rows: Box::new(rows),
+        };
+        let (mut records, dispatcher) = run.start(Some(entries));
+        task::spawn_blocking(move || read.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        while gauges.in_flight() == 0 {
+            tokio::task::yield_now().await;
+        }
+        stop.send_replace(Some("SIGINT"));
+        // Only so a broken run fails instead of waiting for an inventory that never ends.
+        let ended = tokio::time::timeout(Duration::from_secs(60), async {
+            while records.recv().await.is_some() {}
+            dispatcher.await.unwrap()
+        })
+        .await
+        .expect("the run ends with the grace, whether or not the inventory does");
+        assert_eq!(
+            ended.interruption,
+            Some(Interruption {
+                by: "SIGINT",
+                cut_short: 1,
+                not_probed: 1,
+                all_counted: false,
+            })
+        );
+    }
+
+    /// A credential name longer than a record keeps: `--resume` names each result as the
+    /// record written for it, or the asset would be probed again on every resume.
+    #[test]
+    fn resume_names_results_as_their_records_do() {
+        use crate::probe::SystemUserProbed;
+        use crate::probe::outcome::Probing;
+        let long = "u".repeat(300);
+        let asset = Asset {
+            line: 1,
+            name: "n".repeat(300),
+            host: "10.0.0.5".into(),
+            port: 22,
+            admin_user: None,
+            system_users: vec![long.clone(), "app".into()],
+            jump_host: None,
+            platform: None,
+            id: None,
+            nodes: Vec::new(),
+            skip: None,
+        };
+        let ok = || Probing::start().done(Ok("fine".into()));
+        let probe = AssetProbe {
+            own: Some(ok()),
+            system_users: asset
+                .system_users
+                .iter()
+                .map(|user| SystemUserProbed {
+                    credential: user.clone(),
+                    probed: ok(),
+                })
+                .collect(),
+        };
+        let written: Vec<Identity> = records(&Mode::Check, &asset, probe, Lang::En)
+            .iter()
+            .map(Identity::of)
+            .collect();
+        let expected: Vec<Identity> = identities(&Mode::Check, &asset).collect();
+        assert_eq!(written, expected);
+        let cut = written[1].system_user.as_deref().unwrap();
+        assert!(cut.len() < long.len(), "the record cut the name: {cut}");
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Summary;
 use crate::inventory::InventoryReader;
+use crate::run::Gauges;
 
 /// Categories named on the line; the rest are only counted.
 const TALLY: usize = 3;
@@ -66,14 +67,15 @@ impl Progress {
         }
     }
 
-    /// Redraws the line: `done` rows finished and `in_flight` probes under way.
-    pub fn update(&self, summary: &Summary, done: usize, in_flight: usize) {
+    /// Redraws the line from the run's gauges and the records so far.
+    pub fn update(&self, summary: &Summary, gauges: &Gauges) {
         if let Some(bar) = &self.bar {
             bar.set_message(line(&Snapshot {
-                done,
+                done: gauges.rows_done(),
+                resumed: gauges.rows_resumed(),
                 total: self.total.get().copied(),
                 elapsed: self.started.elapsed(),
-                in_flight,
+                in_flight: gauges.in_flight(),
                 summary,
             }));
         }
@@ -89,8 +91,11 @@ impl Progress {
 /// What the progress line shows, at one moment.
 #[derive(Debug, Clone, Copy)]
 pub struct Snapshot<'a> {
-    /// Inventory rows finished.
+    /// Inventory rows this run finished.
     pub done: usize,
+    /// Inventory rows passed over because `--resume`'s file has them: through the
+    /// inventory, but in no time, so not in the rate.
+    pub resumed: usize,
     /// Inventory rows in all, once known.
     pub total: Option<usize>,
     pub elapsed: Duration,
@@ -107,14 +112,18 @@ pub fn line(s: &Snapshot) -> String {
     } else {
         0.0
     };
+    let through = s.done + s.resumed;
     let mut parts = Vec::new();
     match s.total {
         Some(total) => {
             // An empty inventory is all done.
-            let percent = (s.done.min(total) * 100).checked_div(total).unwrap_or(100);
-            parts.push(format!("{}/{total} {percent}%", s.done));
+            let percent = (through.min(total) * 100).checked_div(total).unwrap_or(100);
+            parts.push(format!("{through}/{total} {percent}%"));
+            if s.resumed > 0 {
+                parts.push(format!("{} resumed", s.resumed));
+            }
             parts.push(clock(s.elapsed));
-            let left = total.saturating_sub(s.done);
+            let left = total.saturating_sub(through);
             if left > 0 && rate > 0.0 {
                 parts.push(format!(
                     "ETA {}",
@@ -123,7 +132,10 @@ pub fn line(s: &Snapshot) -> String {
             }
         }
         None => {
-            parts.push(format!("{}/?", s.done));
+            parts.push(format!("{through}/?"));
+            if s.resumed > 0 {
+                parts.push(format!("{} resumed", s.resumed));
+            }
             parts.push(clock(s.elapsed));
         }
     }
@@ -196,6 +208,7 @@ mod tests {
         ]);
         let snapshot = Snapshot {
             done: 120,
+            resumed: 0,
             total: Some(1000),
             elapsed: Duration::from_secs(65),
             in_flight: 256,
@@ -212,6 +225,7 @@ mod tests {
         let summary = summary(&[]);
         let snapshot = Snapshot {
             done: 0,
+            resumed: 0,
             total: None,
             elapsed: Duration::ZERO,
             in_flight: 3,
@@ -231,6 +245,7 @@ mod tests {
         ]);
         let snapshot = Snapshot {
             done: 11,
+            resumed: 0,
             total: Some(11),
             elapsed: Duration::from_secs(7300),
             in_flight: 0,
@@ -239,6 +254,25 @@ mod tests {
         assert_eq!(
             line(&snapshot),
             "11/11 100% · 2h01m · 0 in flight · 0.00/s · 4 ok, 3 auth_failed, 2 tcp_refused, +2 more"
+        );
+    }
+
+    /// Rows a resumed run passes over count toward the total, not toward the rate: 900
+    /// resumed at once and 50 probed in 50 s leave 50 rows at 1/s.
+    #[test]
+    fn resumed_rows_are_through_but_not_in_the_rate() {
+        let summary = summary(&[]);
+        let snapshot = Snapshot {
+            done: 50,
+            resumed: 900,
+            total: Some(1000),
+            elapsed: Duration::from_secs(50),
+            in_flight: 4,
+            summary: &summary,
+        };
+        assert_eq!(
+            line(&snapshot),
+            "950/1000 95% · 900 resumed · 50s · ETA 50s · 4 in flight · 1.0/s"
         );
     }
 

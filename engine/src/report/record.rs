@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -16,8 +17,10 @@ use crate::text::{excerpt, written};
 macro_rules! record {
     ($( $(#[doc = $doc:literal])* $field:ident: $ty:ty, )+) => {
         /// One result: keys and order are part of the interface, consumers rely on exactly
-        /// these.
+        /// these. Built only by its constructors, which bound every field: other crates
+        /// cannot build one field by field.
         #[derive(Debug, Clone, Serialize)]
+        #[non_exhaustive]
         pub struct Record {
             $( $(#[doc = $doc])* pub $field: $ty, )+
         }
@@ -341,6 +344,32 @@ impl Record {
         .rerun(asset)
     }
 
+    /// A probe of the asset (`system_user`'s, or its own for `None`) cut short when the
+    /// run was stopped: nothing is known about the asset, and the record carries what
+    /// probing it again takes (`--resume`, `--from … --only interrupted`).
+    pub fn interrupted(
+        asset: &Asset,
+        system_user: Option<&str>,
+        message: &str,
+        duration: Duration,
+        lang: Lang,
+    ) -> Record {
+        Record {
+            system_user: system_user.map(str::to_string),
+            duration_ms: duration.as_millis() as u64,
+            ..Record::bare(
+                asset.name.clone(),
+                asset.host.clone(),
+                Some(asset.port),
+                Category::Interrupted,
+                Stage::Done,
+                message.to_string(),
+                lang,
+            )
+        }
+        .rerun(asset)
+    }
+
     pub fn invalid(file: &Path, row: &InvalidRow, lang: Lang) -> Record {
         let name = row
             .name
@@ -432,6 +461,37 @@ mod tests {
             "{more}"
         );
         assert_eq!(record.nodes.unwrap(), ["/Default"]);
+    }
+
+    /// `--from … --only interrupted` rebuilds the asset from this record alone.
+    #[test]
+    fn an_interrupted_record_keeps_what_a_rerun_needs() {
+        let asset = Asset {
+            line: 7,
+            name: "db".into(),
+            host: "10.0.0.6".into(),
+            port: 2222,
+            admin_user: Some("ops".into()),
+            system_users: vec!["deploy".into(), "app".into()],
+            jump_host: Some("dmz".into()),
+            platform: None,
+            id: Some("42".into()),
+            nodes: vec!["/Default/db".into()],
+            skip: None,
+        };
+        let message = "not finished";
+        let duration = Duration::from_millis(1500);
+        let record = Record::interrupted(&asset, Some("app"), message, duration, Lang::En);
+        assert_eq!(
+            (record.category, record.system_user.as_deref()),
+            (Category::Interrupted, Some("app"))
+        );
+        assert_eq!((record.port, record.duration_ms), (Some(2222), 1500));
+        assert_eq!(record.admin_user.as_deref(), Some("ops"));
+        assert_eq!(record.gateway.as_deref(), Some("dmz"));
+        assert_eq!(record.system_users.unwrap(), ["deploy", "app"]);
+        assert_eq!(record.asset_id.as_deref(), Some("42"));
+        assert_eq!(record.nodes.unwrap(), ["/Default/db"]);
     }
 }
 

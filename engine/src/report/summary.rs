@@ -12,6 +12,8 @@ pub struct Summary {
     pub counts: BTreeMap<Category, usize>,
     /// Assets whose probe died without a result (a bug); they count as failures.
     pub lost: usize,
+    /// Results a resumed run found in its file: counted, but not probed by this run.
+    pub resumed: usize,
     pub elapsed: Duration,
     /// Set when the run was stopped early.
     pub interruption: Option<Interruption>,
@@ -26,6 +28,22 @@ pub struct Interruption {
     pub cut_short: usize,
     /// Inventory rows never reached: no record, and no probe.
     pub not_probed: usize,
+    /// Whether `not_probed` is all of them: counting stops with the grace, and an
+    /// inventory on a pipe may not have ended by then.
+    pub all_counted: bool,
+}
+
+impl Interruption {
+    /// What became of the rows not reached, as far as the run knows.
+    fn not_probed(&self) -> String {
+        match (self.all_counted, self.not_probed) {
+            (true, n) => format!("{n} inventory row(s) not probed (no record)"),
+            (false, 0) => "inventory rows not probed were not counted (the inventory was still being read when the grace ended)".to_string(),
+            (false, n) => format!(
+                "at least {n} inventory row(s) not probed (no record; the inventory was still being read when the grace ended)"
+            ),
+        }
+    }
 }
 
 impl Summary {
@@ -73,15 +91,27 @@ impl Summary {
             .join(", ")
     }
 
+    /// Results this run gave (not found in a resumed file) per second.
+    pub fn rate(&self) -> f64 {
+        let new = self.total().saturating_sub(self.resumed);
+        new as f64 / self.elapsed.as_secs_f64().max(0.001)
+    }
+
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         let total = self.total();
-        let rate = total as f64 / self.elapsed.as_secs_f64().max(0.001);
+        let (elapsed, rate) = (human_duration(self.elapsed), self.rate());
+        let timing = match self.resumed {
+            0 => format!("in {elapsed} ({rate:.1}/s)"),
+            resumed => format!(
+                "({resumed} from the resumed file, {} new in {elapsed}, {rate:.1}/s)",
+                total.saturating_sub(resumed)
+            ),
+        };
         // Cut short is not a verdict on the asset: said apart from the ones not ok.
         let interrupted = self.count(Category::Interrupted);
         write!(
             out,
-            "{total} assets in {} ({rate:.1}/s): {} ok, {} not ok, {} skipped",
-            human_duration(self.elapsed),
+            "{total} assets {timing}: {} ok, {} not ok, {} skipped",
             self.count(Category::Ok),
             self.failed() - interrupted,
             self.count(Category::Skipped),
@@ -93,11 +123,11 @@ impl Summary {
         if let Some(i) = &self.interruption {
             writeln!(
                 out,
-                "interrupted by {}: {} probe(s) cut short (recorded as {}), {} inventory row(s) not probed (no record)",
+                "interrupted by {}: {} probe(s) cut short (recorded as {}), {}",
                 i.by,
                 i.cut_short,
                 Category::Interrupted.id(),
-                i.not_probed,
+                i.not_probed(),
             )?;
         }
         for (category, n) in self.ranked() {
@@ -126,6 +156,7 @@ mod tests {
                 by: "SIGTERM",
                 cut_short: 3,
                 not_probed: 120,
+                all_counted: true,
             }),
             ..Summary::default()
         };
@@ -145,5 +176,55 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("  interrupted "), "{text}");
+    }
+
+    fn written(summary: &Summary) -> String {
+        let mut out = Vec::new();
+        summary.write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn rows_not_counted_by_the_end_of_the_grace_are_not_claimed() {
+        let mut interruption = Interruption {
+            by: "SIGINT",
+            cut_short: 1,
+            not_probed: 5,
+            all_counted: false,
+        };
+        let summary = |interruption: &Interruption| Summary {
+            interruption: Some(interruption.clone()),
+            ..Summary::default()
+        };
+        let text = written(&summary(&interruption));
+        assert!(
+            text.contains("(recorded as interrupted), at least 5 inventory row(s) not probed"),
+            "{text}"
+        );
+        interruption.not_probed = 0;
+        let text = written(&summary(&interruption));
+        assert!(
+            text.contains("inventory rows not probed were not counted")
+                && !text.contains("0 inventory row"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_rate_counts_only_what_this_run_probed() {
+        let mut summary = Summary {
+            elapsed: Duration::from_secs(4),
+            resumed: 90,
+            ..Summary::default()
+        };
+        for _ in 0..100 {
+            summary.add(Category::Ok);
+        }
+        assert_eq!(summary.rate(), 2.5);
+        let text = written(&summary);
+        assert!(
+            text.starts_with("100 assets (90 from the resumed file, 10 new in 4s, 2.5/s): 100 ok"),
+            "{text}"
+        );
     }
 }
