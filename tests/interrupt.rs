@@ -102,23 +102,7 @@ impl SlowFarm {
         let concurrency = CONCURRENCY.to_string();
         argv.extend(args(["--concurrency", &concurrency]));
         argv.extend(args(extra));
-        let mut child = Command::new(prober_bin())
-            .args(argv)
-            .env_remove("SSH_AUTH_SOCK")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run prober");
-        let (lines_tx, lines) = mpsc::unbounded_channel();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = stderr.next_line().await {
-                let _ = lines_tx.send(line);
-            }
-        });
-        (child, lines)
+        spawn(argv)
     }
 
     /// Until every ok asset is recorded and the silent ones fill every slot. Polls the

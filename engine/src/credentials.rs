@@ -595,6 +595,20 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// A fresh key and its private half as an OpenSSH file holds it.
+    fn ed25519() -> (PrivateKey, String) {
+        let key = PrivateKey::random(
+            &mut russh::keys::key::safe_rng(),
+            russh::keys::Algorithm::Ed25519,
+        )
+        .unwrap();
+        let private = key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        (key, private)
+    }
+
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
         std::fs::File::create(&path)
@@ -734,14 +748,7 @@ mod tests {
     fn local_problems_are_found_once_at_load_with_their_category() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let key = PrivateKey::random(
-            &mut russh::keys::key::safe_rng(),
-            russh::keys::Algorithm::Ed25519,
-        )
-        .unwrap();
-        let private = key
-            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-            .unwrap();
+        let (key, private) = ed25519();
         let good = write(dir.path(), "id_ed25519", &private);
         std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).unwrap();
         write(
@@ -834,14 +841,7 @@ mod tests {
     fn a_private_key_others_can_read_is_used_with_sshs_warning() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let key = PrivateKey::random(
-            &mut russh::keys::key::safe_rng(),
-            russh::keys::Algorithm::Ed25519,
-        )
-        .unwrap();
-        let private = key
-            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-            .unwrap();
+        let (_, private) = ed25519();
         let path = write(dir.path(), "id", &private);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let spec = CredentialSpec {
