@@ -10,7 +10,7 @@ mod table;
 
 use std::io::{self, Write};
 
-pub use record::Record;
+pub use record::{Record, subject};
 pub use summary::{Interruption, Summary};
 
 use crate::category::Lang;

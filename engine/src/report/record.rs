@@ -316,10 +316,7 @@ impl Record {
 
     /// How people read the record's subject: a system user's result is `asset (user)`.
     pub fn display_name(&self) -> String {
-        match &self.system_user {
-            Some(user) => format!("{} ({user})", self.name),
-            None => self.name.clone(),
-        }
+        subject(&self.name, self.system_user.as_deref())
     }
 
     /// One (asset, system user) result, beside the asset's own.
@@ -404,6 +401,14 @@ impl Record {
             lang,
         )
         .rerun(asset)
+    }
+}
+
+/// A result's subject as people read it: an asset, or `asset (system user)`.
+pub fn subject(name: &str, system_user: Option<&str>) -> String {
+    match system_user {
+        Some(user) => format!("{name} ({user})"),
+        None => name.to_string(),
     }
 }
 

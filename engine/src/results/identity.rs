@@ -46,10 +46,7 @@ impl Identity {
 
     /// `name (user)`, or the name alone for the asset's own result; not escaped.
     pub fn subject(&self) -> String {
-        match &self.system_user {
-            Some(user) => format!("{} ({user})", self.name),
-            None => self.name.clone(),
-        }
+        crate::report::subject(&self.name, self.system_user.as_deref())
     }
 
     /// `host:port`, IPv6 in brackets; the host alone without a port.
