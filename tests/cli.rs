@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::util::{args, prober, prober_with_env};
 use fixtures::lab::{Lab, scenarios};
+use prober_engine::inventory::exports::JUMPSERVER_1_4_ZH;
 use prober_engine::report::Record;
 
 async fn lab() -> Lab {
@@ -192,7 +193,7 @@ async fn jumpserver_exports_map_admin_users_to_credentials() {
     std::fs::write(
         &v1,
         format!(
-            "\u{feff}ID,IP,主机名,协议,端口,系统平台,网域,激活,管理用户,公网IP,备注\n\
+            "\u{feff}{JUMPSERVER_1_4_ZH}\n\
              1,127.0.0.1,数据库-1,ssh,{port},Linux,,True,lab-root,,\n\
              2,127.0.0.1,停用-2,ssh,{port},Linux,,False,lab-root,,\n"
         ),
