@@ -105,6 +105,22 @@ impl SlowFarm {
         spawn(argv)
     }
 
+    /// A slow farm's run in `format`, stopped by `signal` once every ok asset is
+    /// recorded, with a short grace; checks it ended with `status`, and gives the farm,
+    /// the output file and what prober said.
+    async fn interrupted(format: &str, signal: Signal, status: i32) -> (SlowFarm, PathBuf, String) {
+        let slow = SlowFarm::start().await;
+        let output = slow.path(&format!("results.{format}"));
+        let mut extra = HANG.to_vec();
+        extra.extend(["--grace", "200ms"]);
+        let (mut child, stderr) = slow.start_check(format, &output, &extra);
+        slow.every_slot_silent(&mut child).await;
+        send(&child, signal);
+        let (exit, stderr) = ended(child, stderr).await;
+        assert_eq!(exit.code(), Some(status), "{format}: {exit}\n{stderr}");
+        (slow, output, stderr)
+    }
+
     /// Until every ok asset is recorded and the silent ones fill every slot. Polls the
     /// farm's count of connections: readiness, not a guess at how long it takes.
     async fn every_slot_silent(&self, child: &mut Child) {
@@ -224,15 +240,7 @@ const HANG: [&str; 4] = ["--banner-timeout", "60m", "--timeout", "120m"];
 /// One run per format, stopped by `signal` once the ok assets are recorded.
 async fn every_format_survives(signal: Signal, status: i32) {
     for format in FORMATS {
-        let slow = SlowFarm::start().await;
-        let output = slow.path(&format!("results.{format}"));
-        let mut extra = HANG.to_vec();
-        extra.extend(["--grace", "200ms"]);
-        let (mut child, stderr) = slow.start_check(format, &output, &extra);
-        slow.every_slot_silent(&mut child).await;
-        send(&child, signal);
-        let (exit, stderr) = ended(child, stderr).await;
-        assert_eq!(exit.code(), Some(status), "{format}: {exit}\n{stderr}");
+        let (slow, output, stderr) = SlowFarm::interrupted(format, signal, status).await;
 
         let results = results(format, &output);
         let named = |category: &str| -> BTreeSet<String> {
@@ -514,15 +522,7 @@ fn latest(format: &str, path: &Path) -> std::collections::BTreeMap<String, Strin
 /// gives.
 async fn resume_completes_exactly_the_rest(signal: Signal, status: i32) {
     for format in ["jsonl", "csv"] {
-        let slow = SlowFarm::start().await;
-        let output = slow.path(&format!("results.{format}"));
-        let mut extra = HANG.to_vec();
-        extra.extend(["--grace", "200ms"]);
-        let (mut child, stderr) = slow.start_check(format, &output, &extra);
-        slow.every_slot_silent(&mut child).await;
-        send(&child, signal);
-        let (exit, stderr) = ended(child, stderr).await;
-        assert_eq!(exit.code(), Some(status), "{format}: {exit}\n{stderr}");
+        let (slow, output, _) = SlowFarm::interrupted(format, signal, status).await;
         let before = latest(format, &output);
         let finished: BTreeSet<&String> = before
             .iter()
@@ -584,15 +584,7 @@ async fn resume_after_sigterm_completes_exactly_the_rest() {
 /// interrupted` probes exactly those assets again from the results file alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupted_results_are_probed_again_from_the_results_alone() {
-    let slow = SlowFarm::start().await;
-    let output = slow.path("results.jsonl");
-    let mut extra = HANG.to_vec();
-    extra.extend(["--grace", "200ms"]);
-    let (mut child, stderr) = slow.start_check("jsonl", &output, &extra);
-    slow.every_slot_silent(&mut child).await;
-    send(&child, Signal::SIGINT);
-    let (exit, stderr) = ended(child, stderr).await;
-    assert_eq!(exit.code(), Some(130), "{exit}\n{stderr}");
+    let (slow, output, _) = SlowFarm::interrupted("jsonl", Signal::SIGINT, 130).await;
 
     let accepted = slow.farm.accepted();
     let again = prober(args([
