@@ -31,17 +31,23 @@ fn inventory(dir: &Path, port: u16, assets: usize, credential: &str) -> std::pat
     path
 }
 
-#[tokio::test]
-async fn a_missing_key_named_by_1000_assets_is_said_once_and_connects_nowhere() {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let credentials = dir.path().join("credentials.toml");
+/// Credentials whose one credential, `ops`, names a key file that is not there.
+fn missing_key(dir: &Path) -> std::path::PathBuf {
+    let credentials = dir.join("credentials.toml");
     std::fs::write(
         &credentials,
         "[credentials.ops]\nusername = \"root\"\nkey = \"keys/missing_key\"\n",
     )
     .unwrap();
+    credentials
+}
+
+#[tokio::test]
+async fn a_missing_key_named_by_1000_assets_is_said_once_and_connects_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let credentials = missing_key(dir.path());
     let inventory = inventory(dir.path(), port, 1000, "ops");
     let known_hosts = dir.path().join("known_hosts");
     let home = dir.path().to_str().unwrap();
@@ -276,12 +282,7 @@ async fn the_cause_is_said_before_the_run_ends() {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let credentials = dir.path().join("credentials.toml");
-    std::fs::write(
-        &credentials,
-        "[credentials.ops]\nusername = \"root\"\nkey = \"keys/missing_key\"\n",
-    )
-    .unwrap();
+    let credentials = missing_key(dir.path());
     let rows = std::fs::read(inventory(dir.path(), port, 2, "ops")).unwrap();
     let mut child = tokio::process::Command::new(crate::util::prober_bin())
         .args(args([
