@@ -37,9 +37,7 @@ fn describe(category: Category, lang: Lang, out: &mut dyn Write) -> io::Result<(
     writeln!(
         out,
         "  stage:   {}",
-        category
-            .stage()
-            .map_or("any stage after connecting", |s| s.id())
+        category.stage().map_or("any", |s| s.id())
     )?;
     writeln!(out, "  meaning: {}", category.meaning())?;
     writeln!(out, "  fix:     {}", category.hint(lang))
