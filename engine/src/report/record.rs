@@ -222,9 +222,22 @@ impl Record {
     /// The most one record takes as a JSON line or a CSV row, whatever the input.
     pub const MAX_WRITTEN: usize = 6 * 1024;
 
-    /// A record of the subject and verdict alone, bounded like every other: records built
-    /// on it that add fields bound them again.
+    /// A record of the subject and verdict alone, bounded like every other.
     pub(crate) fn bare(
+        name: String,
+        host: String,
+        port: Option<u16>,
+        category: Category,
+        stage: Stage,
+        message: String,
+        lang: Lang,
+    ) -> Record {
+        Record::verdict(name, host, port, category, stage, message, lang).bounded()
+    }
+
+    /// The subject and verdict, not yet bounded: the base every constructor builds on,
+    /// bounding the whole record once at its end.
+    fn verdict(
         name: String,
         host: String,
         port: Option<u16>,
@@ -260,11 +273,10 @@ impl Record {
             asset_id: None,
             nodes: None,
         }
-        .bounded()
     }
 
-    /// The row's fields a later run needs to probe the asset again, each bounded: they
-    /// are inventory cells, and a record stays small whatever the inventory holds.
+    /// The row's fields a later run needs to probe the asset again (inventory cells: the
+    /// constructor's `bounded()` caps them).
     fn rerun(self, asset: &Asset) -> Record {
         Record {
             admin_user: asset.admin_user.clone(),
@@ -274,15 +286,21 @@ impl Record {
             nodes: Some(asset.nodes.clone()),
             ..self
         }
-        .bounded()
     }
 
     pub fn probed(asset: &Asset, probed: Probed, lang: Lang) -> Record {
-        Record::about(&asset.name, &asset.host, asset.port, probed, lang).rerun(asset)
+        Record::observed(&asset.name, &asset.host, asset.port, probed, lang)
+            .rerun(asset)
+            .bounded()
     }
 
     /// A result about something other than an inventory row (the bastion's gateway).
     pub fn about(name: &str, host: &str, port: u16, probed: Probed, lang: Lang) -> Record {
+        Record::observed(name, host, port, probed, lang).bounded()
+    }
+
+    /// The verdict and what the probe observed, not yet bounded.
+    fn observed(name: &str, host: &str, port: u16, probed: Probed, lang: Lang) -> Record {
         let (category, stage, message) = match probed.verdict {
             Ok(message) => (Category::Ok, Stage::Done, message),
             Err(failure) => (failure.category, failure.stage, failure.message),
@@ -301,7 +319,7 @@ impl Record {
             python: o.python,
             facts: o.facts,
             duration_ms: probed.duration.as_millis() as u64,
-            ..Record::bare(
+            ..Record::verdict(
                 name.to_string(),
                 host.to_string(),
                 Some(port),
@@ -311,7 +329,6 @@ impl Record {
                 lang,
             )
         }
-        .bounded()
     }
 
     /// How people read the record's subject: a system user's result is `asset (user)`.
@@ -321,15 +338,16 @@ impl Record {
 
     /// One (asset, system user) result, beside the asset's own.
     pub fn system_user(asset: &Asset, user: SystemUserProbed, lang: Lang) -> Record {
+        let probed = Record::observed(&asset.name, &asset.host, asset.port, user.probed, lang);
         Record {
             system_user: Some(user.credential),
-            ..Record::probed(asset, user.probed, lang)
+            ..probed.rerun(asset)
         }
         .bounded()
     }
 
     pub fn skipped(asset: &Asset, reason: &str, lang: Lang) -> Record {
-        Record::bare(
+        Record::verdict(
             asset.name.clone(),
             asset.host.clone(),
             Some(asset.port),
@@ -339,6 +357,7 @@ impl Record {
             lang,
         )
         .rerun(asset)
+        .bounded()
     }
 
     /// A probe of the asset (`system_user`'s, or its own for `None`) cut short when the
@@ -354,7 +373,7 @@ impl Record {
         Record {
             system_user: system_user.map(str::to_string),
             duration_ms: duration.as_millis() as u64,
-            ..Record::bare(
+            ..Record::verdict(
                 asset.name.clone(),
                 asset.host.clone(),
                 Some(asset.port),
@@ -365,6 +384,7 @@ impl Record {
             )
         }
         .rerun(asset)
+        .bounded()
     }
 
     pub fn invalid(file: &Path, row: &InvalidRow, lang: Lang) -> Record {
@@ -386,7 +406,7 @@ impl Record {
 
     /// A well-formed row that names something the run does not have (a credential).
     pub fn unusable(file: &Path, asset: &Asset, field: Field, reason: &str, lang: Lang) -> Record {
-        Record::bare(
+        Record::verdict(
             asset.name.clone(),
             asset.host.clone(),
             Some(asset.port),
@@ -401,6 +421,7 @@ impl Record {
             lang,
         )
         .rerun(asset)
+        .bounded()
     }
 }
 
