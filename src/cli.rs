@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use prober_engine::category::{Category, Lang};
@@ -47,6 +48,11 @@ pub enum Command {
     /// Serve many virtual assets on loopback, for load tests and benchmarks, and write
     /// their inventory, credentials and expected categories.
     Farm(FarmArgs),
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions(CompletionsArgs),
+    /// Print the manual page prober(1) in roff, or write every page (prober.1,
+    /// prober-check.1 and so on) into a directory.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -60,7 +66,7 @@ pub struct CheckArgs {
     pub read: InventoryArgs,
 
     /// TOML file defining the credentials the inventory's admin_user column names.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = INVENTORY)]
     pub credentials: Option<PathBuf>,
 
     #[command(flatten)]
@@ -91,32 +97,32 @@ pub struct PrepushArgs {
 #[command(group(ArgGroup::new("gateway_source").args(["inventory", "from"])))]
 pub struct GatewayArgs {
     /// The gateway, HOST[:PORT]; the port defaults to 2222.
-    #[arg(long, value_name = "HOST[:PORT]")]
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = GATEWAY)]
     pub gateway: String,
     /// The JumpServer user to log in as.
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", help_heading = GATEWAY)]
     pub jms_user: String,
     /// The JumpServer user's private key: the only key offered, never an agent's.
-    #[arg(long, value_name = "FILE", required_unless_present_any = ["password_env", "password_file"])]
+    #[arg(long, value_name = "FILE", help_heading = GATEWAY, required_unless_present_any = ["password_env", "password_file"])]
     pub key: Option<PathBuf>,
     /// Environment variable holding the key's passphrase.
-    #[arg(long, value_name = "VAR", requires = "key")]
+    #[arg(long, value_name = "VAR", help_heading = GATEWAY, requires = "key")]
     pub key_passphrase_env: Option<String>,
     /// Environment variable holding the JumpServer user's password (tried only without --key).
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", help_heading = GATEWAY)]
     pub password_env: Option<String>,
     /// File holding the JumpServer user's password.
-    #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+    #[arg(long, value_name = "FILE", help_heading = GATEWAY, conflicts_with = "password_env")]
     pub password_file: Option<PathBuf>,
     /// Also check the web terminal's websocket port (coco's 5000).
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", help_heading = GATEWAY)]
     pub ws_port: Option<u16>,
     /// Assets to reach through the gateway; each row's system_users name the accounts.
     pub inventory: Option<PathBuf>,
     #[command(flatten)]
     pub read: InventoryArgs,
     /// Credentials file defining the system users the inventory names.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = INVENTORY)]
     pub credentials: Option<PathBuf>,
     #[command(flatten)]
     pub results: ResultsArgs,
@@ -126,11 +132,14 @@ pub struct GatewayArgs {
     pub output: OutputArgs,
 }
 
+const GATEWAY: &str = "Gateway";
+const INVENTORY: &str = "Inventory and credentials";
+
 /// How the inventory is read.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = INVENTORY)]
 pub struct InventoryArgs {
-    /// The inventory's encoding. auto: a BOM's (UTF-8, UTF-16), else UTF-8, else (when the
-    /// first non-ASCII text is not UTF-8) GB18030, which includes GBK.
+    /// The inventory's encoding.
     #[arg(long, value_enum, default_value_t = Encoding::Auto)]
     pub encoding: Encoding,
     /// An inventory without rows (or a --from results file without records) is not an
@@ -150,6 +159,7 @@ impl InventoryArgs {
 
 /// The credential for rows that name none (or for every row without --credentials).
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = INVENTORY)]
 pub struct SimpleCredential {
     /// Admin user name for rows without an admin_user.
     #[arg(long, value_name = "NAME")]
@@ -178,6 +188,7 @@ pub struct SimpleCredential {
 
 /// Runs built on an earlier run's results (JSONL or CSV written by prober).
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Re-runs")]
 pub struct ResultsArgs {
     /// Continue the run whose results are in RESULTS: assets whose results are all there
     /// are not probed again, and the new results are appended to RESULTS (in its format).
@@ -194,7 +205,8 @@ pub struct ResultsArgs {
         value_delimiter = ',',
         requires = "from",
         conflicts_with = "inventory",
-        value_parser = parse_category
+        value_parser = CategoryParser,
+        hide_possible_values = true
     )]
     pub only: Vec<Category>,
     /// With --from: only the assets with a result that is not ok (every category but ok
@@ -205,7 +217,7 @@ pub struct ResultsArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier results.
+    /// The earlier results: JSONL or CSV written by prober.
     pub old: PathBuf,
     /// The later results.
     pub new: PathBuf,
@@ -216,16 +228,30 @@ pub struct DiffArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
+    /// Aligned columns, one row per changed asset, then the counts.
     Table,
+    /// One JSON object per changed asset.
     Jsonl,
+    /// The counts, then a Markdown table per kind of change.
     Md,
 }
 
+/// How assets are probed. Grouped so that `--help` lists each group under its heading.
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
-    /// Assets probed at once.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub concurrency: u32,
+    #[command(flatten)]
+    pub timeouts: TimeoutArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub host_keys: HostKeyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Timeouts")]
+pub struct TimeoutArgs {
     /// Deadline for the whole probe of one asset.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "45s")]
     pub timeout: Duration,
@@ -248,17 +274,18 @@ pub struct ProbeArgs {
     /// Wait for the inspection command on the asset.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "20s")]
     pub exec_timeout: Duration,
-    /// Resolve names with this DNS server instead of the system's.
-    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_nameserver)]
-    pub nameserver: Option<SocketAddr>,
-    /// Algorithm set: legacy adds SHA-1 kex, CBC ciphers, hmac-sha1 and ssh-rsa for old devices.
-    #[arg(long, value_enum, default_value_t = Compat::Modern)]
-    pub compat: Compat,
-    #[arg(long, value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
-    pub host_key_check: HostKeyPolicy,
-    /// Channels in flight on one jump host (gateway) connection.
-    #[arg(long, value_name = "N", default_value_t = prober_engine::probe::DEFAULT_JUMP_CHANNELS)]
-    pub jump_channels: usize,
+    /// On SIGINT or SIGTERM, how long probes in flight may still take; those still running
+    /// then are recorded as `interrupted`. A second signal ends the run at once.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub grace: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Pacing")]
+pub struct PacingArgs {
+    /// Assets probed at once.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
     /// At most this many new connections per second over the whole run (e.g. 50, or 0.5),
     /// to stay under sshd's MaxStartups and brute-force blockers [default: no cap].
     #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
@@ -267,17 +294,37 @@ pub struct ProbeArgs {
     /// no limit.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub per_host: usize,
-    /// On SIGINT or SIGTERM, how long probes in flight may still take; those still running
-    /// then are recorded as `interrupted`. A second signal ends the run at once.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
-    pub grace: Duration,
+    /// Channels in flight on one jump host (gateway) connection.
+    #[arg(long, value_name = "N", default_value_t = prober_engine::probe::DEFAULT_JUMP_CHANNELS)]
+    pub jump_channels: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Resolve names with this DNS server instead of the system's.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_nameserver)]
+    pub nameserver: Option<SocketAddr>,
+    /// Algorithm set to offer.
+    #[arg(long, value_enum, default_value_t = Compat::Modern)]
+    pub compat: Compat,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Host keys")]
+pub struct HostKeyArgs {
+    /// What to do with a host key the known_hosts file does not vouch for.
+    #[arg(long, value_name = "POLICY", value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
+    pub host_key_check: HostKeyPolicy,
     /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
+    /// How results are written.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write results here instead of stdout (`-`: stdout). json and junit are written
@@ -294,22 +341,29 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A category id, e.g. auth_failed.
-    #[arg(required_unless_present = "list")]
-    pub category: Option<String>,
+    /// A category id, e.g. auth_failed (any case; `-` for `_`).
+    #[arg(
+        required_unless_present = "list",
+        value_parser = CategoryParser,
+        hide_possible_values = true
+    )]
+    pub category: Option<Category>,
     /// List every category.
     #[arg(long)]
     pub list: bool,
-    /// How --list prints: aligned text, or the Markdown table the README shows.
+    /// How --list prints.
     #[arg(long, value_enum, default_value_t = ListFormat::Text, requires = "list")]
     pub format: ListFormat,
+    /// Language of the fix.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {
+    /// One aligned line per category: id, stage, meaning.
     Text,
+    /// The Markdown table the README shows.
     Md,
 }
 
@@ -326,8 +380,9 @@ pub struct FarmArgs {
     pub assets: u32,
     /// The inventory to write; the credentials (.credentials.toml), the admin's key (.key)
     /// and every asset's expected category (.expected.csv) are written beside it.
-    #[arg(long, value_name = "INVENTORY")]
-    pub out: PathBuf,
+    // `--out` was its name before every command said -o/--output: old scripts still work.
+    #[arg(long, short, value_name = "INVENTORY", alias = "out")]
+    pub output: PathBuf,
     #[arg(
         long,
         value_name = "BEHAVIOUR=WEIGHT,...",
@@ -343,6 +398,32 @@ pub struct FarmArgs {
     pub port: u16,
 }
 
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells completions are written for (clap_complete's own list has no help texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    /// Bash, with the bash-completion package.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write prober.1 and one page per subcommand (prober-check.1, ...) into this directory,
+    /// instead of printing prober.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 /// `--mix`'s help names the farm's behaviours from their table.
 fn mix_help() -> String {
     let ids: Vec<&str> = fixtures::farm::mix::ALL.iter().map(|b| b.id).collect();
@@ -351,25 +432,26 @@ fn mix_help() -> String {
 
 impl ProbeArgs {
     pub fn settings(&self) -> Settings {
+        let t = &self.timeouts;
         Settings {
             timeouts: Timeouts {
-                dns: self.dns_timeout,
-                connect: self.connect_timeout,
-                banner: self.banner_timeout,
-                kex: self.kex_timeout,
-                auth: self.auth_timeout,
-                exec: self.exec_timeout,
-                total: self.timeout,
+                dns: t.dns_timeout,
+                connect: t.connect_timeout,
+                banner: t.banner_timeout,
+                kex: t.kex_timeout,
+                auth: t.auth_timeout,
+                exec: t.exec_timeout,
+                total: t.timeout,
             },
-            compat: self.compat,
-            host_key_policy: self.host_key_check,
-            known_hosts: self.known_hosts.clone().or_else(|| {
+            compat: self.connection.compat,
+            host_key_policy: self.host_keys.host_key_check,
+            known_hosts: self.host_keys.known_hosts.clone().or_else(|| {
                 std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
             }),
-            nameserver: self.nameserver,
-            jump_channels: self.jump_channels,
-            rate: self.rate,
-            per_host: self.per_host,
+            nameserver: self.connection.nameserver,
+            jump_channels: self.pacing.jump_channels,
+            rate: self.pacing.rate,
+            per_host: self.pacing.per_host,
         }
     }
 }
@@ -400,18 +482,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// A category id; an unknown one is refused with the closest id, or the list of them.
+/// A category id, leniently: any case, `-` for `_` (`AUTH-FAILED`). An unknown one is
+/// refused with the closest id, or the list of them. The one lookup `--only` and `explain`
+/// share.
 pub fn parse_category(text: &str) -> Result<Category, String> {
-    let text = text.trim();
-    if let Ok(category) = text.parse() {
+    let normal = text.trim().to_lowercase().replace('-', "_");
+    if let Ok(category) = normal.parse() {
         return Ok(category);
     }
     let closest = Category::ALL
         .iter()
-        .map(|c| (strsim::jaro_winkler(text, c.id()), c.id()))
+        .map(|c| (strsim::jaro_winkler(&normal, c.id()), c.id()))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .filter(|(score, _)| *score > 0.8);
-    let shown = prober_engine::text::shown(text);
+    let shown = prober_engine::text::shown(text.trim());
     Err(match closest {
         Some((_, id)) => format!("unknown category `{shown}`: did you mean `{id}`?"),
         None => {
@@ -419,6 +503,32 @@ pub fn parse_category(text: &str) -> Result<Category, String> {
             format!("unknown category `{shown}`; categories: {}", ids.join(", "))
         }
     })
+}
+
+/// [`parse_category`] for clap, which also hands the ids and their meanings to shell
+/// completions (`--help` does not list all of them).
+#[derive(Debug, Clone, Copy)]
+pub struct CategoryParser;
+
+impl TypedValueParser for CategoryParser {
+    type Value = Category;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Category, clap::Error> {
+        parse_category.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(Category::ALL.iter().map(|c| {
+            clap::builder::PossibleValue::new(c.id()).help(c.meaning())
+        })))
+    }
 }
 
 pub fn parse_rate(text: &str) -> Result<f64, String> {
@@ -467,6 +577,111 @@ mod tests {
         assert!(typo.contains("did you mean `auth_failed`?"), "{typo}");
         let unknown = parse_category("zzz").unwrap_err();
         assert!(unknown.contains("tcp_refused"), "{unknown}");
+    }
+
+    #[test]
+    fn categories_are_looked_up_in_any_case_and_with_dashes() {
+        for text in ["AUTH_FAILED", "auth-failed", " Auth-Failed "] {
+            assert_eq!(parse_category(text), Ok(Category::AuthFailed), "{text}");
+        }
+        let near = parse_category("SUDO-REQUIRE-TTY").unwrap_err();
+        assert!(near.contains("did you mean `sudo_requiretty`?"), "{near}");
+        assert!(
+            near.contains("`SUDO-REQUIRE-TTY`"),
+            "says what was given: {near}"
+        );
+        // --only and explain share the lookup.
+        let cli = Cli::try_parse_from(["prober", "explain", "Python-Missing"]).unwrap();
+        let Command::Explain(explain) = cli.command else {
+            panic!("not explain")
+        };
+        assert_eq!(explain.category, Some(Category::PythonMissing));
+        let only = Cli::try_parse_from(["prober", "check", "--from", "r", "--only", "AUTH-FAILED"]);
+        assert!(only.is_ok(), "{only:?}");
+    }
+
+    /// Every argument and every value of every subcommand says what it is for: `--help`,
+    /// the man pages and the completions show these texts.
+    #[test]
+    fn every_argument_and_value_is_described() {
+        use clap::CommandFactory;
+        fn undescribed(cmd: &clap::Command, path: &str, found: &mut Vec<String>) {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    found.push(format!("{path} {}", arg.get_id()));
+                }
+                for value in arg.get_possible_values() {
+                    if !value.is_hide_set() && value.get_help().is_none() {
+                        found.push(format!("{path} {}={}", arg.get_id(), value.get_name()));
+                    }
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                undescribed(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut found = Vec::new();
+        undescribed(&cmd, "prober", &mut found);
+        assert!(found.is_empty(), "without help: {found:#?}");
+    }
+
+    #[test]
+    fn options_are_grouped_under_headings() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let heading = |sub: &str, id: &str| {
+            let sub = cmd.find_subcommand(sub).unwrap();
+            let arg = sub.get_arguments().find(|a| a.get_id() == id);
+            arg.unwrap_or_else(|| panic!("no {id}")).get_help_heading()
+        };
+        for sub in ["check", "prepush", "gateway"] {
+            for (id, wanted) in [
+                ("credentials", "Inventory and credentials"),
+                ("encoding", "Inventory and credentials"),
+                ("timeout", "Timeouts"),
+                ("grace", "Timeouts"),
+                ("rate", "Pacing"),
+                ("concurrency", "Pacing"),
+                ("compat", "Connection"),
+                ("host_key_check", "Host keys"),
+                ("known_hosts", "Host keys"),
+                ("resume", "Re-runs"),
+                ("only", "Re-runs"),
+                ("format", "Output"),
+                ("quiet", "Output"),
+            ] {
+                assert_eq!(heading(sub, id), Some(wanted), "{sub} --{id}");
+            }
+            assert_eq!(heading(sub, "inventory"), None, "{sub}: a positional");
+        }
+        assert_eq!(heading("check", "user"), Some("Inventory and credentials"));
+        assert_eq!(heading("gateway", "gateway"), Some("Gateway"));
+        assert_eq!(heading("gateway", "password_env"), Some("Gateway"));
+        assert_eq!(heading("prepush", "system_user"), None);
+    }
+
+    #[test]
+    fn farm_writes_to_output_and_still_takes_out() {
+        use clap::CommandFactory;
+        for flag in ["--output", "-o", "--out"] {
+            let cli = Cli::try_parse_from(["prober", "farm", flag, "f.csv"]).unwrap();
+            let Command::Farm(farm) = cli.command else {
+                panic!("not farm")
+            };
+            assert_eq!(farm.output, PathBuf::from("f.csv"), "{flag}");
+        }
+        let help = Cli::command()
+            .find_subcommand_mut("farm")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(help.contains("-o, --output <INVENTORY>"), "{help}");
+        assert!(
+            !help.contains("--out "),
+            "the old name is not advertised: {help}"
+        );
     }
 
     #[test]

@@ -70,6 +70,17 @@ pub async fn run(command: Command) -> anyhow::Result<Outcome> {
             crate::explain::run(&args, &mut io::stdout())?;
             Outcome::AllOk
         }
+        Command::Completions(args) => {
+            crate::completions::run(args.shell, &mut io::stdout().lock())?;
+            Outcome::AllOk
+        }
+        Command::Man(args) => {
+            match &args.dir {
+                Some(dir) => crate::manpage::write_all(dir)?,
+                None => crate::manpage::print(&mut io::stdout().lock())?,
+            }
+            Outcome::AllOk
+        }
     })
 }
 
@@ -228,7 +239,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
             .unwrap_or(Path::new("known_hosts"));
         anyhow!("cannot read known_hosts {}: {e}", file.display())
     })?;
-    let (concurrency, warning) = limits::fit_concurrency(spec.probe.concurrency as usize);
+    let (concurrency, warning) = limits::fit_concurrency(spec.probe.pacing.concurrency as usize);
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
@@ -274,7 +285,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         concurrency,
         interrupt: Interrupt {
             requested: signals.stop(),
-            grace: spec.probe.grace,
+            grace: spec.probe.timeouts.grace,
         },
         gauges: gauges.clone(),
         resume: done.clone(),
@@ -293,7 +304,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
                     progress.suspend(|| eprintln!(
                         "prober: {}: no new probes; waiting up to {} for the {} in flight (a second signal stops at once)",
                         first.name(),
-                        human_duration(spec.probe.grace),
+                        human_duration(spec.probe.timeouts.grace),
                         gauges.in_flight(),
                     ));
                 }

@@ -11,7 +11,10 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if args.list {
         return Ok(list(args.format, out).map_err(OutputError::stdout)?);
     }
-    let category: Category = args.category.as_deref().unwrap_or_default().parse()?;
+    // clap has looked the id up (crate::cli::parse_category) and requires it without --list.
+    let Some(category) = args.category else {
+        anyhow::bail!("give a category id, or --list");
+    };
     Ok(describe(category, args.lang, out).map_err(OutputError::stdout)?)
 }
 

@@ -28,7 +28,7 @@ pub async fn run(args: FarmArgs) -> anyhow::Result<Outcome> {
         record_accepts: false,
     })
     .await?;
-    let files = farm.write_files(&args.out)?;
+    let files = farm.write_files(&args.output)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,

@@ -4,11 +4,13 @@
 
 mod cli;
 mod commands;
+mod completions;
 mod demo;
 mod diff;
 mod exit;
 mod explain;
 mod farm;
+mod manpage;
 mod output;
 mod rerun;
 mod signals;

@@ -276,6 +276,22 @@ async fn explain_prints_meaning_and_hints() {
 }
 
 #[tokio::test]
+async fn explain_takes_ids_as_people_type_them_and_suggests_the_closest() {
+    for typed in ["AUTH_FAILED", "auth-failed"] {
+        let run = prober(["explain", typed]).await;
+        assert_eq!(run.status, 0, "{typed}: {}", run.stderr);
+        assert!(run.stdout.starts_with("auth_failed\n"), "{}", run.stdout);
+    }
+    let near = prober(["explain", "sudo_require_tty"]).await;
+    assert_eq!(near.status, 2);
+    assert!(
+        near.stderr.contains("did you mean `sudo_requiretty`?"),
+        "{}",
+        near.stderr
+    );
+}
+
+#[tokio::test]
 async fn demo_shows_every_failure_mode_correctly() {
     let run = prober(["demo", "--format", "jsonl", "--quiet"]).await;
     assert_eq!(run.status, 0, "{}", run.stderr);

@@ -18,3 +18,4 @@ mod preflight;
 mod readme;
 mod real_sshd;
 mod results;
+mod shell;

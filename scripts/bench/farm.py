@@ -36,7 +36,7 @@ class Farm:
         self.credentials = base + ".credentials.toml"
         self.log = open(base + ".farm.log", "w", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [prober, "farm", "--assets", str(assets), "--mix", mix, "--out", inventory],
+            [prober, "farm", "--assets", str(assets), "--mix", mix, "--output", inventory],
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,

@@ -258,7 +258,7 @@ def scale_section(data, s, notes):
     w("")
     w("Commands (paths shortened):\n")
     w("```sh")
-    w(f"prober farm --assets N --mix '{data['mix']}' --out mix-N.csv")
+    w(f"prober farm --assets N --mix '{data['mix']}' --output mix-N.csv")
     w(data["scale"][0]["argv"])
     w("```\n")
 

@@ -14,13 +14,18 @@ pub enum Encoding {
     /// non-ASCII text is not UTF-8, then GB18030 (a superset of GBK).
     #[default]
     Auto,
+    /// UTF-8, with or without a BOM.
     #[cfg_attr(feature = "clap", value(name = "utf-8"))]
     Utf8,
+    /// UTF-16, little-endian (what Windows calls "Unicode").
     #[cfg_attr(feature = "clap", value(name = "utf-16le"))]
     Utf16Le,
+    /// UTF-16, big-endian.
     #[cfg_attr(feature = "clap", value(name = "utf-16be"))]
     Utf16Be,
+    /// GB18030, the Chinese national standard; reads GBK and GB2312 too.
     Gb18030,
+    /// GBK, the code page of Chinese Windows (936).
     Gbk,
 }
 

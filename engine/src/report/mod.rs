@@ -21,6 +21,7 @@ pub enum Format {
     /// Aligned columns for people, with the hints at the end.
     #[default]
     Table,
+    /// Comma-separated values with a header row, for spreadsheets.
     Csv,
     /// One JSON object per line.
     Jsonl,
