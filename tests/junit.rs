@@ -8,7 +8,7 @@ use std::process::Command;
 
 use fixtures::lab::{Lab, scenarios};
 
-use crate::util::{args, prober, prober_with_stdin};
+use crate::util::{args, prober, prober_with_env, prober_with_stdin};
 
 /// One test case as CI reads it.
 #[derive(Debug)]
@@ -234,4 +234,31 @@ async fn the_demo_is_its_own_class() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     let classes: BTreeSet<String> = cases(&run.stdout).into_iter().map(|c| c.class).collect();
     assert_eq!(classes, BTreeSet::from(["prober.demo".to_string()]));
+}
+
+/// `prober gateway` without an inventory probes the gateway alone: the class says so.
+#[tokio::test]
+async fn the_gateway_alone_is_its_own_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(&known_hosts, "").unwrap();
+    let refusing = fixtures::tcp::refusing();
+    let mut argv = args(["gateway", "--gateway", &refusing.addr.to_string()]);
+    argv.extend(args([
+        "--jms-user",
+        "alice",
+        "--password-env",
+        "JMS_PASSWORD",
+    ]));
+    argv.extend(args(["--format", "junit", "--quiet", "--known-hosts"]));
+    argv.push(known_hosts.into());
+    let run = prober_with_env(argv, &[("JMS_PASSWORD", "not-used")]).await;
+    let cases = cases(&run.stdout);
+    let classes: BTreeSet<&str> = cases.iter().map(|c| c.class.as_str()).collect();
+    assert_eq!(
+        classes,
+        BTreeSet::from(["prober.gateway"]),
+        "{}",
+        run.stderr
+    );
 }
