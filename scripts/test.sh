@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command, run by CI on a fresh machine:
 #   1. what the tests need: openssh-server (for the real-sshd test; its service is not started),
-#      shellcheck and xmllint (libxml2-utils, to check JUnit against its schema), from Debian's
+#      xmllint (libxml2-utils, to check JUnit against its schema) and shellcheck, from Debian's
 #      packages when missing;
 #   2. the habits: cargo fmt --check, cargo clippy -D warnings, shellcheck on every script;
 #   3. unit, in-process and real-sshd tests (cargo test);

@@ -42,7 +42,8 @@ pub struct Title<'a> {
     pub command: &'a str,
     /// What was probed, the same from one run to the next so that CI systems keep each
     /// asset's history (JUnit's class): the inventory's file stem, `stdin`, the `--from`
-    /// results file's stem, `demo`. Named by the caller, who knows where the assets came from.
+    /// results file's stem, `demo`, `gateway`. Named by the caller, who knows where the
+    /// assets came from.
     pub source: &'a str,
 }
 
