@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command, run by CI on a fresh machine:
-#   1. what the tests need: openssh-server (for the real-sshd test; its service is not started)
-#      and shellcheck, from Debian's packages when missing;
+#   1. what the tests need: openssh-server (for the real-sshd test; its service is not started),
+#      xmllint (libxml2-utils, to check JUnit against its schema) and shellcheck, from Debian's
+#      packages when missing;
 #   2. the habits: cargo fmt --check, cargo clippy -D warnings, shellcheck on every script;
 #   3. unit, in-process and real-sshd tests (cargo test);
 #   4. the README's quickstart command, exactly as the README writes it;
@@ -31,6 +32,7 @@ apt_install() {
 missing=()
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 
 log "cargo fmt --check"

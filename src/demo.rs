@@ -28,7 +28,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
             lab.dir().display()
         );
     }
-    let finished = commands::check(&check).await?;
+    let finished = commands::check_as(&check, "demo").await?;
     if finished.signal.is_some() {
         return Ok(finished.outcome());
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail};
-use prober_engine::report::{self, Format, Record, Sink};
+use prober_engine::report::{self, Format, Record, Sink, Title};
 use prober_engine::results::{self, Done, Pick, ResultsFormat, ResultsReader};
 use prober_engine::run::Entries;
 
@@ -53,7 +53,7 @@ pub fn from(args: &ResultsArgs, allow_empty: bool, quiet: bool) -> anyhow::Resul
 pub fn resume(
     path: &Path,
     output: &OutputArgs,
-    command: &str,
+    title: Title<'_>,
 ) -> anyhow::Result<(Box<dyn Sink + Send>, Arc<Done>)> {
     let quiet = output.quiet;
     let shown = path.display();
@@ -80,7 +80,7 @@ pub fn resume(
         }
         let file = File::create(path).map_err(|e| anyhow!("cannot create {shown}: {e}"))?;
         let format = format(wanted.unwrap_or(ResultsFormat::Jsonl));
-        let sink = report::sink(format, Box::new(BufWriter::new(file)), output.lang, command)
+        let sink = report::sink(format, Box::new(BufWriter::new(file)), output.lang, title)
             .map_err(|e| anyhow!("cannot write to {shown}: {e}"))?;
         return Ok((sink, Arc::default()));
     }
@@ -127,7 +127,7 @@ pub fn resume(
     let out = Box::new(BufWriter::new(file));
     let sink = match found {
         Some(_) => report::continuing(format, out),
-        None => report::sink(format, out, output.lang, command),
+        None => report::sink(format, out, output.lang, title),
     }
     .map_err(|e| anyhow!("cannot write to {shown}: {e}"))?;
     Ok((sink, Arc::new(done)))

@@ -209,10 +209,17 @@ fn results(format: &str, path: &Path) -> Vec<(String, String)> {
                         .children()
                         .find(|n| n.has_tag_name("failure"))
                         .map_or("ok", |f| f.attribute("type").unwrap());
-                    (
-                        case.attribute("name").unwrap().to_string(),
-                        category.to_string(),
-                    )
+                    // The case's name says more than the asset's: the record has it.
+                    let output = case
+                        .children()
+                        .find(|n| n.has_tag_name("system-out"))
+                        .and_then(|n| n.text())
+                        .unwrap_or_default();
+                    let name = output
+                        .lines()
+                        .find_map(|line| line.strip_prefix("name: "))
+                        .expect("the record's name");
+                    (name.to_string(), category.to_string())
                 })
                 .collect();
             assert_eq!(

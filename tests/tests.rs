@@ -12,6 +12,7 @@ mod farm;
 mod hostile;
 mod input;
 mod interrupt;
+mod junit;
 mod koko;
 mod koko_fixture;
 mod preflight;

@@ -36,19 +36,30 @@ pub trait Sink {
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }
 
-/// `command` names the run in formats that carry a title (JUnit's test suite).
+/// What names a run in the formats that carry a title (JUnit).
+#[derive(Debug, Clone, Copy)]
+pub struct Title<'a> {
+    /// The command that ran (JUnit's test suite).
+    pub command: &'a str,
+    /// What was probed, the same from one run to the next so that CI systems keep each
+    /// asset's history (JUnit's class): the inventory's file stem, `stdin`, the `--from`
+    /// results file's stem, `demo`, `gateway`. Named by the caller, who knows where the
+    /// assets came from.
+    pub source: &'a str,
+}
+
 pub fn sink(
     format: Format,
     out: Box<dyn Write + Send>,
     lang: Lang,
-    command: &str,
+    title: Title<'_>,
 ) -> io::Result<Box<dyn Sink + Send>> {
     Ok(match format {
         Format::Table => Box::new(table::Table::new(out, lang)?),
         Format::Csv => Box::new(csv_sink::Csv::new(out)?),
         Format::Jsonl => Box::new(json::JsonLines::new(out)),
         Format::Json => Box::new(json::JsonArray::new(out)),
-        Format::Junit => Box::new(junit::Junit::new(out, command)),
+        Format::Junit => Box::new(junit::Junit::new(out, title)),
     })
 }
 

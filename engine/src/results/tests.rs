@@ -55,7 +55,11 @@ impl Write for Shared {
 
 fn written(format: Format, records: &[Record]) -> Vec<u8> {
     let out = Shared::default();
-    let mut sink = report::sink(format, Box::new(out.clone()), Lang::En, "test").unwrap();
+    let title = report::Title {
+        command: "test",
+        source: "test",
+    };
+    let mut sink = report::sink(format, Box::new(out.clone()), Lang::En, title).unwrap();
     for r in records {
         sink.record(r).unwrap();
     }

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::probe::Observations;
-use crate::report::{Format, Summary, sink};
+use crate::report::{Format, Summary, Title, sink};
 
 /// Text from a hostile server or inventory: escape sequences, formulas, quotes that
 /// JSON and CSV double, Chinese, repeated up to tens of kilobytes.
@@ -66,7 +66,11 @@ impl Write for Shared {
 fn written(format: Format, record: &Record, lang: Lang) -> (Vec<u8>, usize) {
     let run = |records: &[&Record]| {
         let out = Shared::default();
-        let mut sink = sink(format, Box::new(out.clone()), lang, "check").unwrap();
+        let title = Title {
+            command: "check",
+            source: "assets",
+        };
+        let mut sink = sink(format, Box::new(out.clone()), lang, title).unwrap();
         for record in records {
             sink.record(record).unwrap();
         }
