@@ -66,7 +66,7 @@ impl Write for Shared {
 fn written(format: Format, record: &Record, lang: Lang) -> (Vec<u8>, usize) {
     let run = |records: &[&Record]| {
         let out = Shared::default();
-        let mut sink = sink(format, Box::new(out.clone()), lang, "check").unwrap();
+        let mut sink = sink(format, Box::new(out.clone()), lang, false, "check").unwrap();
         for record in records {
             sink.record(record).unwrap();
         }
