@@ -217,6 +217,45 @@ mod tests {
     }
 
     #[test]
+    fn a_chinese_table_lines_up_chinese_names_by_display_width() {
+        let difference = |change, name: &str, host: &str, old: Option<&str>| Difference {
+            change,
+            identity: Identity::new(name, host, Some(22), None),
+            old: old.map(String::from),
+            new: Some("ok".into()),
+            new_failure: false,
+        };
+        let differences = [
+            difference(
+                Change::Fixed,
+                "数据库服务器-主",
+                "10.0.0.1",
+                Some("tcp_refused"),
+            ),
+            difference(Change::Added, "web-1", "10.0.0.2", None),
+        ];
+        let mut out = Vec::new();
+        table(&differences, Lang::Zh, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let column = |line: &str, at: &str| text::width(&line[..line.find(at).unwrap()]);
+        assert_eq!(
+            column(lines[0], "地址"),
+            column(lines[1], "10.0.0.1"),
+            "{text}"
+        );
+        assert_eq!(
+            column(lines[1], "10.0.0.1"),
+            column(lines[2], "10.0.0.2"),
+            "{text}"
+        );
+        assert_eq!(
+            lines[3],
+            "新出现的失败 0 个，已修复 1 个，类别改变 0 个，新增 1 个，移除 0 个，未检测 0 个"
+        );
+    }
+
+    #[test]
     fn markdown_cells_cannot_break_the_table_or_link() {
         assert_eq!(md("a|b"), "a\\|b");
         assert_eq!(md("[x](http://e)"), "\\[x\\](http://e)");
