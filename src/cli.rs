@@ -293,7 +293,7 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
     /// CSV for Excel: start it with a UTF-8 byte order mark, without which Excel reads it in
-    /// the system's code page (GBK on a Chinese Windows) [default: with --lang zh].
+    /// the system's code page (GBK on a Chinese Windows) [default: when the language is zh].
     #[arg(long, overrides_with = "no_excel")]
     pub excel: bool,
     /// No byte order mark, even in Chinese.

@@ -401,8 +401,8 @@ impl Category {
         !matches!(self, Category::Ok | Category::Skipped)
     }
 
-    /// The whole table as Markdown, as the README shows it: `prober explain --list
-    /// --format md` prints it, and a test holds the README's copy to it.
+    /// The whole table as Markdown in `lang`; in English, as the README shows it: `prober
+    /// explain --list --format md --lang en` prints it, and a test holds the README to it.
     pub fn markdown_table(lang: Lang) -> String {
         let headers = [Text::ListCategory, Text::ListStage, Text::ListMeaning].map(|t| t.get(lang));
         let mut table = format!("| {} |\n|---|---|---|\n", headers.join(" | "));
