@@ -224,6 +224,9 @@ pub struct DiffArgs {
     /// table for a terminal, jsonl for scripts, md (Markdown) for a chat or a ticket.
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
+    /// Language of headers and counts (table, md) [default: from LC_ALL, LC_MESSAGES or LANG].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -331,12 +334,36 @@ pub struct OutputArgs {
     /// beside it first and renamed into place when complete.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Language of hints.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
+    /// Language of the text for people: headers, hints, summary, progress. Field names and
+    /// category ids stay English [default: zh if LC_ALL, else LC_MESSAGES, else LANG starts
+    /// with zh; else en].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// CSV for Excel: start it with a UTF-8 byte order mark, without which Excel reads it in
+    /// the system's code page (GBK on a Chinese Windows) [default: when the language is zh].
+    #[arg(long, overrides_with = "no_excel")]
+    pub excel: bool,
+    /// No byte order mark, even in Chinese.
+    #[arg(long, overrides_with = "excel")]
+    pub no_excel: bool,
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl OutputArgs {
+    pub fn lang(&self) -> Lang {
+        self.lang.unwrap_or_else(Lang::from_env)
+    }
+
+    /// Whether a new CSV starts with a byte order mark.
+    pub fn excel(&self) -> bool {
+        match (self.excel, self.no_excel) {
+            (true, _) => true,
+            (_, true) => false,
+            _ => self.lang() == Lang::Zh,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -354,9 +381,9 @@ pub struct ExplainArgs {
     /// How --list prints.
     #[arg(long, value_enum, default_value_t = ListFormat::Text, requires = "list")]
     pub format: ListFormat,
-    /// Language of the fix.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
+    /// Language of meanings and fixes [default: from LC_ALL, LC_MESSAGES or LANG, as for check].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -526,7 +553,7 @@ impl TypedValueParser for CategoryParser {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(Category::ALL.iter().map(|c| {
-            clap::builder::PossibleValue::new(c.id()).help(c.meaning())
+            clap::builder::PossibleValue::new(c.id()).help(c.meaning(Lang::En))
         })))
     }
 }

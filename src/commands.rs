@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
+use prober_engine::category::Lang;
 use prober_engine::credentials::{CredentialSpec, Credentials};
 use prober_engine::inventory;
 use prober_engine::inventory::{InventoryReader, ReadOptions};
@@ -288,12 +289,12 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         }
         None => {
             let (destination, out) = Destination::open(output.output.as_deref(), output.format)?;
-            let sink = report::sink(output.format, out, output.lang, title)
+            let sink = report::sink(output.format, out, output.lang(), output.excel(), title)
                 .map_err(|e| destination.error(e))?;
             (destination, sink, None)
         }
     };
-    let progress = Progress::new(output.quiet);
+    let progress = Progress::new(output.quiet, output.lang());
     // A second reader counts the rows for the progress line; a pipe can be read once only.
     let regular = spec
         .inventory
@@ -317,7 +318,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         prober: prober.clone(),
         credentials: credentials.clone(),
         mode: spec.mode,
-        lang: output.lang,
+        lang: output.lang(),
         concurrency,
         interrupt: Interrupt {
             requested: signals.stop(),
@@ -348,7 +349,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
             second = signals.second() => {
                 summary.elapsed = started.elapsed();
                 progress.finish();
-                return Ok(abandon(summary, signals.first().unwrap_or(second), second, destination, output.quiet));
+                return Ok(abandon(summary, signals.first().unwrap_or(second), second, destination, output));
             }
             record = records.recv() => {
                 let Some(record) = record else { break };
@@ -389,7 +390,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     drop(sink);
     destination.commit()?;
     if !output.quiet {
-        report_end(&summary, &prober);
+        report_end(&summary, &prober, output.lang());
     }
     // A signal that came once every row was done stopped nothing: the verdicts decide.
     let signal = summary.interruption.as_ref().and(signals.first());
@@ -403,12 +404,12 @@ fn abandon(
     first: Signal,
     second: Signal,
     destination: Destination,
-    quiet: bool,
+    output: &OutputArgs,
 ) -> Finished {
     let dropped = destination.abandon();
-    if !quiet {
+    if !output.quiet {
         let mut stderr = io::stderr().lock();
-        let _ = summary.write(&mut stderr);
+        let _ = summary.write(&mut stderr, output.lang());
         let _ = writeln!(
             stderr,
             "prober: stopped at once by a second signal ({}): probes in flight were not recorded",
@@ -429,9 +430,9 @@ fn abandon(
 }
 
 /// The summary, jump hosts and learned host keys, on stderr.
-fn report_end(summary: &Summary, prober: &Prober) {
+fn report_end(summary: &Summary, prober: &Prober, lang: Lang) {
     let mut stderr = io::stderr().lock();
-    let _ = summary.write(&mut stderr);
+    let _ = summary.write(&mut stderr, lang);
     for line in prober.jump_report() {
         let _ = writeln!(stderr, "{line}");
     }

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
 
+use prober_engine::category::Lang;
+use prober_engine::i18n::Text;
 use prober_engine::results::{self, Change, Difference, Recorded, ResultsReader};
 use prober_engine::text;
 
@@ -24,10 +26,11 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 }
 
 fn render(args: &DiffArgs, differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
     match args.format {
-        DiffFormat::Table => table(differences, out),
+        DiffFormat::Table => table(differences, lang, out),
         DiffFormat::Jsonl => jsonl(differences, out),
-        DiffFormat::Md => markdown(differences, &args.old, &args.new, out),
+        DiffFormat::Md => markdown(differences, &args.old, &args.new, lang, out),
     }
 }
 
@@ -36,18 +39,23 @@ fn read(path: &Path) -> anyhow::Result<Vec<Recorded>> {
 }
 
 /// "2 newly failing, 1 fixed, …", or that nothing changed.
-fn counts(differences: &[Difference]) -> String {
+fn counts(differences: &[Difference], lang: Lang) -> String {
     if differences.is_empty() {
-        return "no change".into();
+        return Text::DiffNoChange.get(lang).into();
     }
+    let separator = match lang {
+        Lang::En => ", ",
+        Lang::Zh => "，",
+    };
     Change::ALL
         .iter()
         .map(|&change| {
             let n = differences.iter().filter(|d| d.change == change).count();
-            format!("{n} {}", change.title().to_lowercase())
+            let title = change.title(lang).to_lowercase();
+            Text::DiffCount.fill(lang, &[("n", &n), ("change", &title)])
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(separator)
 }
 
 fn category(id: &Option<String>) -> &str {
@@ -56,7 +64,7 @@ fn category(id: &Option<String>) -> &str {
 
 const WIDTH: usize = 40;
 
-fn table(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
+fn table(differences: &[Difference], lang: Lang, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 5]> = differences
         .iter()
         .map(|d| {
@@ -69,11 +77,18 @@ fn table(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
             ]
         })
         .collect();
-    let header = ["change", "asset", "address", "was", "now"].map(String::from);
+    let header = [
+        Text::DiffChange,
+        Text::DiffAsset,
+        Text::DiffAddress,
+        Text::DiffWas,
+        Text::DiffNow,
+    ]
+    .map(|t| t.get(lang).to_string());
     let mut widths = [0; 5];
     for row in std::iter::once(&header).chain(&rows) {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(text::width(cell));
         }
     }
     if !rows.is_empty() {
@@ -81,12 +96,12 @@ fn table(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
             let cells: Vec<String> = row
                 .iter()
                 .zip(widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
+                .map(|(cell, width)| text::pad(cell, width))
                 .collect();
             writeln!(out, "{}", cells.join("  ").trim_end())?;
         }
     }
-    writeln!(out, "{}", counts(differences))
+    writeln!(out, "{}", counts(differences, lang))
 }
 
 fn jsonl(differences: &[Difference], out: &mut dyn Write) -> io::Result<()> {
@@ -114,6 +129,7 @@ fn markdown(
     differences: &[Difference],
     old: &Path,
     new: &Path,
+    lang: Lang,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     writeln!(
@@ -121,15 +137,22 @@ fn markdown(
         "**prober diff** {} → {}: {}",
         md(&old.display().to_string()),
         md(&new.display().to_string()),
-        counts(differences)
+        counts(differences, lang)
     )?;
     for change in Change::ALL {
         let rows: Vec<&Difference> = differences.iter().filter(|d| d.change == change).collect();
         if rows.is_empty() {
             continue;
         }
-        writeln!(out, "\n#### {} ({})\n", change.title(), rows.len())?;
-        writeln!(out, "| asset | address | was | now |\n|---|---|---|---|")?;
+        writeln!(out, "\n#### {} ({})\n", change.title(lang), rows.len())?;
+        let header = [
+            Text::DiffAsset,
+            Text::DiffAddress,
+            Text::DiffWas,
+            Text::DiffNow,
+        ]
+        .map(|t| t.get(lang));
+        writeln!(out, "| {} |\n|---|---|---|---|", header.join(" | "))?;
         for d in rows {
             writeln!(
                 out,
@@ -180,6 +203,7 @@ mod tests {
                 old: "a".into(),
                 new: "b".into(),
                 format,
+                lang: Some(Lang::En),
             };
             let mut out = Vec::new();
             render(&args, &hostile(), &mut out).unwrap();
@@ -190,6 +214,45 @@ mod tests {
             );
             assert!(text.contains("newly"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_chinese_table_lines_up_chinese_names_by_display_width() {
+        let difference = |change, name: &str, host: &str, old: Option<&str>| Difference {
+            change,
+            identity: Identity::new(name, host, Some(22), None),
+            old: old.map(String::from),
+            new: Some("ok".into()),
+            new_failure: false,
+        };
+        let differences = [
+            difference(
+                Change::Fixed,
+                "数据库服务器-主",
+                "10.0.0.1",
+                Some("tcp_refused"),
+            ),
+            difference(Change::Added, "web-1", "10.0.0.2", None),
+        ];
+        let mut out = Vec::new();
+        table(&differences, Lang::Zh, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let column = |line: &str, at: &str| text::width(&line[..line.find(at).unwrap()]);
+        assert_eq!(
+            column(lines[0], "地址"),
+            column(lines[1], "10.0.0.1"),
+            "{text}"
+        );
+        assert_eq!(
+            column(lines[1], "10.0.0.1"),
+            column(lines[2], "10.0.0.2"),
+            "{text}"
+        );
+        assert_eq!(
+            lines[3],
+            "新出现的失败 0 个，已修复 1 个，类别改变 0 个，新增 1 个，移除 0 个，未检测 0 个"
+        );
     }
 
     #[test]

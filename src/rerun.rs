@@ -80,8 +80,14 @@ pub fn resume(
         }
         let file = File::create(path).map_err(|e| anyhow!("cannot create {shown}: {e}"))?;
         let format = format(wanted.unwrap_or(ResultsFormat::Jsonl));
-        let sink = report::sink(format, Box::new(BufWriter::new(file)), output.lang, title)
-            .map_err(|e| anyhow!("cannot write to {shown}: {e}"))?;
+        let sink = report::sink(
+            format,
+            Box::new(BufWriter::new(file)),
+            output.lang(),
+            output.excel(),
+            title,
+        )
+        .map_err(|e| anyhow!("cannot write to {shown}: {e}"))?;
         return Ok((sink, Arc::default()));
     }
     let mut reader = ResultsReader::open(path)?;
@@ -125,9 +131,11 @@ pub fn resume(
     }
     let format = format(found.or(wanted).unwrap_or(ResultsFormat::Jsonl));
     let out = Box::new(BufWriter::new(file));
+    // A byte order mark only ever starts a file: not after what a killed run left.
+    let excel = output.excel() && complete == 0;
     let sink = match found {
         Some(_) => report::continuing(format, out),
-        None => report::sink(format, out, output.lang, title),
+        None => report::sink(format, out, output.lang(), excel, title),
     }
     .map_err(|e| anyhow!("cannot write to {shown}: {e}"))?;
     Ok((sink, Arc::new(done)))

@@ -229,9 +229,12 @@ async fn output_formats_and_languages() {
     let array: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON array");
     assert_eq!(array.as_array().unwrap().len(), 2);
 
-    let table = run_with(&["--lang", "zh"]).await;
+    let table = run_with(&[]).await;
     assert!(table.stdout.starts_with("NAME"));
     assert!(table.stdout.contains("tcp-refused") && table.stdout.contains("HOW TO FIX"));
+    let table = run_with(&["--lang", "zh"]).await;
+    assert!(table.stdout.starts_with("名称"));
+    assert!(table.stdout.contains("tcp-refused") && table.stdout.contains("处理建议"));
     assert!(table.stdout.contains("连接被拒绝"), "{}", table.stdout);
 
     let out = lab.dir().join("results.jsonl");
@@ -522,13 +525,13 @@ async fn prepush_refuses_names_no_push_could_use() {
 #[tokio::test]
 async fn a_closed_stdout_ends_the_run_quietly() {
     use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let dir = tempfile::tempdir().unwrap();
     // Rows that are invalid before any connection: thousands of results at once, far more
     // than a pipe holds, so the prober is still writing when the reader goes away.
     let list = dir.path().join("hosts.txt");
     std::fs::write(&list, "bad host!\n".repeat(5000)).unwrap();
-    let mut child = Command::new(crate::util::prober_bin())
+    let mut child = crate::util::prober_command()
         .args(["check".as_ref(), list.as_os_str()])
         .args([
             "--user",

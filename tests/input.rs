@@ -9,7 +9,7 @@ use fixtures::lab::{Lab, scenarios};
 use prober_engine::inventory::exports::JUMPSERVER_1_4_ZH;
 use serde_json::Value;
 
-use crate::util::{args, prober, prober_bin, prober_with_stdin};
+use crate::util::{args, prober, prober_command, prober_with_stdin};
 
 /// A character GB18030 encodes (in four bytes) and GBK cannot: CJK Extension B, found in
 /// names.
@@ -254,12 +254,11 @@ fn a_gigabyte_single_line_inventory_is_read_past_in_bounded_memory() {
         file.set_len(1 << 30).unwrap();
         drop(file);
         let (status, stdout, peak_kib) = run_measured(
-            Command::new(prober_bin())
+            prober_command()
                 .arg("check")
                 .arg(&inventory)
                 .args(["--user", "x", "--password-env", "PROBER_TEST_UNSET"])
-                .args(["--host-key-check", "off", "--quiet", "--format", "jsonl"])
-                .env_remove("SSH_AUTH_SOCK"),
+                .args(["--host-key-check", "off", "--quiet", "--format", "jsonl"]),
         );
         assert_eq!(status, 1, "{name}: {stdout}");
         let records: Vec<Value> = stdout
@@ -301,12 +300,11 @@ fn stdin_that_is_the_results_file_is_refused() {
             .append(true)
             .open(&inventory)
             .unwrap();
-        let mut child = Command::new(prober_bin())
+        let mut child = prober_command()
             .args(["check", "-", "--user", "x", "--password-env"])
             .args(["PROBER_TEST_UNSET", "--host-key-check", "off", "--quiet"])
             .args(extra)
             .current_dir(dir.path())
-            .env_remove("SSH_AUTH_SOCK")
             .stdin(File::open(&inventory).unwrap())
             .stdout(if shown == "stdout" {
                 Stdio::from(appended)

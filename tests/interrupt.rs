@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-use crate::util::{args, prober, prober_bin};
+use crate::util::{args, prober, prober_command};
 use fixtures::farm::{Farm, FarmFiles, FarmSpec, Mix, mix};
 
 const OK: usize = 4;
@@ -365,9 +365,8 @@ impl Held {
 
 /// `prober` with these arguments, its stdin a pipe the test holds, its stderr line by line.
 fn spawn(argv: Vec<std::ffi::OsString>) -> (Child, mpsc::UnboundedReceiver<String>) {
-    let mut child = Command::new(prober_bin())
+    let mut child = Command::from(prober_command())
         .args(argv)
-        .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -751,7 +750,7 @@ async fn stdout_appended_to_the_inventory_is_refused() {
         .unwrap();
     let mut argv = check_into(&files, dir.path(), Path::new("-"));
     argv.truncate(argv.len() - 2);
-    let output = Command::new(prober_bin())
+    let output = Command::from(prober_command())
         .args(argv)
         .stdout(appended)
         .stderr(Stdio::piped())
@@ -770,7 +769,7 @@ async fn stdout_appended_to_the_inventory_is_refused() {
 #[tokio::test]
 async fn a_dash_output_is_stdout() {
     let (_farm, dir, files) = one_asset().await;
-    let output = Command::new(prober_bin())
+    let output = Command::from(prober_command())
         .args(check_into(&files, dir.path(), Path::new("-")))
         .current_dir(dir.path())
         .output()

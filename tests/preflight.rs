@@ -284,7 +284,7 @@ async fn the_cause_is_said_before_the_run_ends() {
     let port = listener.local_addr().unwrap().port();
     let credentials = missing_key(dir.path());
     let rows = std::fs::read(inventory(dir.path(), port, 2, "ops")).unwrap();
-    let mut child = tokio::process::Command::new(crate::util::prober_bin())
+    let mut child = tokio::process::Command::from(crate::util::prober_command())
         .args(args([
             "check".as_ref(),
             "-".as_ref(),
@@ -295,7 +295,6 @@ async fn the_cause_is_said_before_the_run_ends() {
             "--format".as_ref(),
             "jsonl".as_ref(),
         ]))
-        .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -19,8 +19,8 @@ fn the_category_table_is_the_generated_one() {
         .expect("the README marks the end of its category table");
     assert_eq!(
         copy,
-        Category::markdown_table(),
-        "README.md's category table differs: regenerate it with `prober explain --list --format md`"
+        Category::markdown_table(prober_engine::Lang::En),
+        "README.md's category table differs: regenerate it with `prober explain --list --format md --lang en`"
     );
     for c in Category::ALL {
         assert!(

@@ -556,10 +556,9 @@ async fn check_offline(dir: &Path, extra: &[&str]) -> Run {
     ]);
     argv.extend(args(["--host-key-check", "off", "--format", "jsonl"]));
     argv.extend(args(extra));
-    let output = tokio::process::Command::new(crate::util::prober_bin())
+    let output = tokio::process::Command::from(crate::util::prober_command())
         .args(argv)
         .current_dir(dir)
-        .env_remove("SSH_AUTH_SOCK")
         .output()
         .await
         .unwrap();

@@ -15,6 +15,7 @@ mod interrupt;
 mod junit;
 mod koko;
 mod koko_fixture;
+mod lang;
 mod preflight;
 mod readme;
 mod real_sshd;

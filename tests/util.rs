@@ -12,6 +12,18 @@ pub fn prober_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_prober"))
 }
 
+/// A command running the binary in a neutral environment: no ssh-agent, and no locale,
+/// so a developer whose LANG is zh_CN.UTF-8 gets the English the tests expect. A test
+/// sets what it wants on top (`tokio::process::Command::from` takes it as it is).
+pub fn prober_command() -> std::process::Command {
+    let mut command = std::process::Command::new(prober_bin());
+    command.env_remove("SSH_AUTH_SOCK");
+    for name in prober_engine::i18n::LOCALE_VARS {
+        command.env_remove(name);
+    }
+    command
+}
+
 pub struct Run {
     pub status: i32,
     pub stdout: String,
@@ -68,8 +80,8 @@ where
     S: Into<OsString>,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut command = tokio::process::Command::new(prober_bin());
-    command.args(&args).env_remove("SSH_AUTH_SOCK");
+    let mut command = tokio::process::Command::from(prober_command());
+    command.args(&args);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -114,9 +126,8 @@ where
     use std::process::Stdio;
     use tokio::io::AsyncWriteExt;
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut child = tokio::process::Command::new(prober_bin())
+    let mut child = tokio::process::Command::from(prober_command())
         .args(&args)
-        .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

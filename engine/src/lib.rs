@@ -8,6 +8,7 @@
 pub mod address;
 pub mod category;
 pub mod credentials;
+pub mod i18n;
 pub mod inventory;
 pub mod known_hosts;
 pub mod limits;

@@ -2,8 +2,12 @@
 //! message, an XML attribute, a spreadsheet. Everything a server or an inventory says
 //! passes through here before anyone reads it.
 
+mod columns;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+pub use columns::{cell, pad, width};
 
 /// Text from the wire, safe to print: [`safe`], trailing line ends dropped, cut at 255
 /// characters.
@@ -110,20 +114,6 @@ pub fn is_more(item: &str) -> bool {
     item.strip_prefix("… (")
         .and_then(|rest| rest.strip_suffix(" more)"))
         .is_some_and(|n| n.parse::<usize>().is_ok())
-}
-
-/// A table cell for a terminal: unsafe characters replaced, cut to `width` characters.
-pub fn cell(text: &str, width: usize) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if is_unsafe(c) { '?' } else { c })
-        .collect();
-    if clean.chars().count() > width {
-        let cut: String = clean.chars().take(width - 1).collect();
-        format!("{cut}…")
-    } else {
-        clean
-    }
 }
 
 /// Text for XML content and attributes.

@@ -10,6 +10,7 @@ mod table;
 
 use std::io::{self, Write};
 
+pub use csv_sink::BOM;
 pub use record::{Record, subject};
 pub use summary::{Interruption, Summary};
 
@@ -48,23 +49,26 @@ pub struct Title<'a> {
     pub source: &'a str,
 }
 
+/// `excel` starts a CSV with a UTF-8 byte order mark, the sign Excel reads it as UTF-8 by
+/// (see [`BOM`]).
 pub fn sink(
     format: Format,
     out: Box<dyn Write + Send>,
     lang: Lang,
+    excel: bool,
     title: Title<'_>,
 ) -> io::Result<Box<dyn Sink + Send>> {
     Ok(match format {
         Format::Table => Box::new(table::Table::new(out, lang)?),
-        Format::Csv => Box::new(csv_sink::Csv::new(out)?),
+        Format::Csv => Box::new(csv_sink::Csv::new(out, excel)?),
         Format::Jsonl => Box::new(json::JsonLines::new(out)),
         Format::Json => Box::new(json::JsonArray::new(out)),
         Format::Junit => Box::new(junit::Junit::new(out, title)),
     })
 }
 
-/// A sink continuing a results file already in `format` (`--resume`): a CSV's header is
-/// there already. Only the line formats can be continued.
+/// A sink continuing a results file already in `format` (`--resume`): a CSV's header (and
+/// byte order mark, if any) is there already. Only the line formats can be continued.
 pub fn continuing(format: Format, out: Box<dyn Write + Send>) -> io::Result<Box<dyn Sink + Send>> {
     match format {
         Format::Csv => Ok(Box::new(csv_sink::Csv::continuing(out))),
@@ -73,5 +77,32 @@ pub fn continuing(format: Format, out: Box<dyn Write + Send>) -> io::Result<Box<
             io::ErrorKind::InvalidInput,
             "only jsonl and csv results can be continued",
         )),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::io::{self, Write};
+    use std::sync::{Arc, Mutex};
+
+    /// A writer a test reads back once the sink that owns a clone is done.
+    #[derive(Clone, Default)]
+    pub struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Shared {
+        pub fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Summary;
+use crate::category::Lang;
+use crate::i18n::Text;
 use crate::inventory::InventoryReader;
 use crate::run::Gauges;
 
@@ -21,10 +23,11 @@ pub struct Progress {
     /// Inventory rows, once counted.
     total: Arc<OnceLock<usize>>,
     started: Instant,
+    lang: Lang,
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Progress {
+    pub fn new(quiet: bool, lang: Lang) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
             bar.set_style(
@@ -38,6 +41,7 @@ impl Progress {
             bar,
             total: Arc::default(),
             started: Instant::now(),
+            lang,
         }
     }
 
@@ -77,6 +81,7 @@ impl Progress {
                 elapsed: self.started.elapsed(),
                 in_flight: gauges.in_flight(),
                 summary,
+                lang: self.lang,
             }));
         }
     }
@@ -102,10 +107,12 @@ pub struct Snapshot<'a> {
     pub in_flight: usize,
     /// The records' categories so far.
     pub summary: &'a Summary,
+    pub lang: Lang,
 }
 
 /// `120/1000 12% · 1m05s · ETA 7m56s · 256 in flight · 1.8/s · 100 ok, 15 auth_failed, 5 tcp_timeout`
 pub fn line(s: &Snapshot) -> String {
+    let lang = s.lang;
     let seconds = s.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 {
         s.done as f64 / seconds
@@ -113,6 +120,7 @@ pub fn line(s: &Snapshot) -> String {
         0.0
     };
     let through = s.done + s.resumed;
+    let resumed = Text::ProgressResumed.fill(lang, &[("n", &s.resumed)]);
     let mut parts = Vec::new();
     match s.total {
         Some(total) => {
@@ -120,28 +128,26 @@ pub fn line(s: &Snapshot) -> String {
             let percent = (through.min(total) * 100).checked_div(total).unwrap_or(100);
             parts.push(format!("{through}/{total} {percent}%"));
             if s.resumed > 0 {
-                parts.push(format!("{} resumed", s.resumed));
+                parts.push(resumed);
             }
             parts.push(clock(s.elapsed));
             let left = total.saturating_sub(through);
             if left > 0 && rate > 0.0 {
-                parts.push(format!(
-                    "ETA {}",
-                    clock(Duration::from_secs_f64(left as f64 / rate))
-                ));
+                let left = clock(Duration::from_secs_f64(left as f64 / rate));
+                parts.push(Text::ProgressEta.fill(lang, &[("left", &left)]));
             }
         }
         None => {
             parts.push(format!("{through}/?"));
             if s.resumed > 0 {
-                parts.push(format!("{} resumed", s.resumed));
+                parts.push(resumed);
             }
             parts.push(clock(s.elapsed));
         }
     }
-    parts.push(format!("{} in flight", s.in_flight));
-    parts.push(format!("{}/s", per_second(rate)));
-    let tally = tally(s.summary);
+    parts.push(Text::ProgressInFlight.fill(lang, &[("n", &s.in_flight)]));
+    parts.push(Text::ProgressRate.fill(lang, &[("rate", &per_second(rate))]));
+    let tally = tally(s.summary, lang);
     if !tally.is_empty() {
         parts.push(tally);
     }
@@ -170,7 +176,7 @@ fn clock(d: Duration) -> String {
 }
 
 /// The most frequent categories, then how many others there are.
-fn tally(summary: &Summary) -> String {
+fn tally(summary: &Summary, lang: Lang) -> String {
     let ranked = summary.ranked();
     let mut named: Vec<String> = ranked
         .iter()
@@ -179,7 +185,7 @@ fn tally(summary: &Summary) -> String {
         .collect();
     let others = ranked.len().saturating_sub(TALLY);
     if others > 0 {
-        named.push(format!("+{others} more"));
+        named.push(Text::ProgressMore.fill(lang, &[("n", &others)]));
     }
     named.join(", ")
 }
@@ -213,6 +219,7 @@ mod tests {
             elapsed: Duration::from_secs(65),
             in_flight: 256,
             summary: &summary,
+            lang: Lang::En,
         };
         assert_eq!(
             line(&snapshot),
@@ -230,6 +237,7 @@ mod tests {
             elapsed: Duration::ZERO,
             in_flight: 3,
             summary: &summary,
+            lang: Lang::En,
         };
         assert_eq!(line(&snapshot), "0/? · 0s · 3 in flight · 0.00/s");
     }
@@ -250,6 +258,7 @@ mod tests {
             elapsed: Duration::from_secs(7300),
             in_flight: 0,
             summary: &summary,
+            lang: Lang::En,
         };
         assert_eq!(
             line(&snapshot),
@@ -269,10 +278,34 @@ mod tests {
             elapsed: Duration::from_secs(50),
             in_flight: 4,
             summary: &summary,
+            lang: Lang::En,
         };
         assert_eq!(
             line(&snapshot),
             "950/1000 95% · 900 resumed · 50s · ETA 50s · 4 in flight · 1.0/s"
+        );
+    }
+
+    #[test]
+    fn the_line_speaks_chinese_and_keeps_category_ids() {
+        let summary = summary(&[
+            (Category::Ok, 4),
+            (Category::AuthFailed, 3),
+            (Category::TcpRefused, 2),
+            (Category::TcpTimeout, 1),
+        ]);
+        let snapshot = Snapshot {
+            done: 10,
+            resumed: 90,
+            total: Some(200),
+            elapsed: Duration::from_secs(10),
+            in_flight: 4,
+            summary: &summary,
+            lang: Lang::Zh,
+        };
+        assert_eq!(
+            line(&snapshot),
+            "100/200 50% · 90 个已在结果中 · 10s · 预计剩余 1m40s · 4 个检测中 · 1.0/秒 · 4 ok, 3 auth_failed, 2 tcp_refused, 另有 1 类"
         );
     }
 

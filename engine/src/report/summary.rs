@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::category::Category;
+use crate::category::{Category, Lang};
+use crate::i18n::Text;
 use crate::probe::human_duration;
+use crate::text::pad;
 
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
@@ -35,13 +37,12 @@ pub struct Interruption {
 
 impl Interruption {
     /// What became of the rows not reached, as far as the run knows.
-    fn not_probed(&self) -> String {
-        match (self.all_counted, self.not_probed) {
-            (true, n) => format!("{n} inventory row(s) not probed (no record)"),
-            (false, 0) => "inventory rows not probed were not counted (the inventory was still being read when the grace ended)".to_string(),
-            (false, n) => format!(
-                "at least {n} inventory row(s) not probed (no record; the inventory was still being read when the grace ended)"
-            ),
+    fn not_probed(&self, lang: Lang) -> String {
+        let n = self.not_probed;
+        match (self.all_counted, n) {
+            (true, _) => Text::NotProbedCounted.fill(lang, &[("n", &n)]),
+            (false, 0) => Text::NotProbedUncounted.get(lang).to_string(),
+            (false, _) => Text::NotProbedAtLeast.fill(lang, &[("n", &n)]),
         }
     }
 }
@@ -97,47 +98,67 @@ impl Summary {
         new as f64 / self.elapsed.as_secs_f64().max(0.001)
     }
 
-    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+    /// The summary for people, in `lang`; category ids stay as they are.
+    pub fn write(&self, out: &mut dyn Write, lang: Lang) -> io::Result<()> {
         let total = self.total();
-        let (elapsed, rate) = (human_duration(self.elapsed), self.rate());
+        let elapsed = human_duration(self.elapsed);
+        let rate = format!("{:.1}", self.rate());
         let timing = match self.resumed {
-            0 => format!("in {elapsed} ({rate:.1}/s)"),
-            resumed => format!(
-                "({resumed} from the resumed file, {} new in {elapsed}, {rate:.1}/s)",
-                total.saturating_sub(resumed)
+            0 => Text::SummaryTiming.fill(lang, &[("elapsed", &elapsed), ("rate", &rate)]),
+            resumed => Text::SummaryTimingResumed.fill(
+                lang,
+                &[
+                    ("resumed", &resumed),
+                    ("new", &total.saturating_sub(resumed)),
+                    ("elapsed", &elapsed),
+                    ("rate", &rate),
+                ],
             ),
         };
         // Cut short is not a verdict on the asset: said apart from the ones not ok.
         let interrupted = self.count(Category::Interrupted);
-        write!(
-            out,
-            "{total} assets {timing}: {} ok, {} not ok, {} skipped",
-            self.count(Category::Ok),
-            self.failed() - interrupted,
-            self.count(Category::Skipped),
-        )?;
+        let totals = Text::SummaryTotals.fill(
+            lang,
+            &[
+                ("total", &total),
+                ("timing", &timing),
+                ("ok", &self.count(Category::Ok)),
+                ("failed", &(self.failed() - interrupted)),
+                ("skipped", &self.count(Category::Skipped)),
+            ],
+        );
+        write!(out, "{totals}")?;
         if interrupted > 0 {
-            write!(out, ", {interrupted} interrupted")?;
+            write!(
+                out,
+                "{}",
+                Text::SummaryInterrupted.fill(lang, &[("n", &interrupted)])
+            )?;
         }
         writeln!(out)?;
         if let Some(i) = &self.interruption {
-            writeln!(
-                out,
-                "interrupted by {}: {} probe(s) cut short (recorded as {}), {}",
-                i.by,
-                i.cut_short,
-                Category::Interrupted.id(),
-                i.not_probed(),
-            )?;
+            let line = Text::SummaryInterruptedBy.fill(
+                lang,
+                &[
+                    ("signal", &i.by),
+                    ("cut_short", &i.cut_short),
+                    ("category", &Category::Interrupted.id()),
+                    ("not_probed", &i.not_probed(lang)),
+                ],
+            );
+            writeln!(out, "{line}")?;
         }
+        let ids = Category::id_width();
         for (category, n) in self.ranked() {
-            writeln!(out, "  {:<26} {n:>7}", category.id())?;
+            writeln!(out, "  {} {n:>7}", pad(category.id(), ids))?;
         }
         if self.lost > 0 {
             writeln!(
                 out,
-                "  {:<26} {:>7}  (internal error: please report)",
-                "lost", self.lost
+                "  {} {:>7}  {}",
+                pad("lost", ids),
+                self.lost,
+                Text::SummaryLost.get(lang)
             )?;
         }
         Ok(())
@@ -165,7 +186,7 @@ mod tests {
             summary.add(Category::Interrupted);
         }
         let mut out = Vec::new();
-        summary.write(&mut out).unwrap();
+        summary.write(&mut out, Lang::En).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with("4 assets in 2s (2.0/s): 1 ok, 0 not ok, 0 skipped, 3 interrupted\n"),
@@ -178,9 +199,44 @@ mod tests {
         assert!(text.contains("  interrupted "), "{text}");
     }
 
+    #[test]
+    fn the_summary_speaks_chinese_and_keeps_category_ids() {
+        let mut summary = Summary {
+            elapsed: Duration::from_secs(4),
+            resumed: 90,
+            interruption: Some(Interruption {
+                by: "SIGINT",
+                cut_short: 1,
+                not_probed: 7,
+                all_counted: true,
+            }),
+            ..Summary::default()
+        };
+        for _ in 0..99 {
+            summary.add(Category::Ok);
+        }
+        summary.add(Category::Interrupted);
+        let mut out = Vec::new();
+        summary.write(&mut out, Lang::Zh).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "共 100 个资产（90 个来自续跑的结果文件，本次新增 10 个，用时 4s，2.5/秒）：99 个正常，0 个异常，0 个跳过，1 个被中断\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "被 SIGINT 中断：1 个检测未完成（记为 interrupted），7 行清单未检测（无记录）"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\n  ok "), "{text}");
+    }
+
     fn written(summary: &Summary) -> String {
         let mut out = Vec::new();
-        summary.write(&mut out).unwrap();
+        summary.write(&mut out, Lang::En).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use super::{Identity, Recorded};
+use crate::category::Lang;
+use crate::i18n::Text;
 
 /// How a subject's verdict changed, in the order a report lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,15 +46,16 @@ impl Change {
         }
     }
 
-    pub fn title(self) -> &'static str {
-        match self {
-            Change::NewlyFailing => "Newly failing",
-            Change::Fixed => "Fixed",
-            Change::Changed => "Changed category",
-            Change::Added => "Added",
-            Change::Removed => "Removed",
-            Change::NotProbed => "Not probed",
-        }
+    pub fn title(self, lang: Lang) -> &'static str {
+        let title = match self {
+            Change::NewlyFailing => Text::NewlyFailing,
+            Change::Fixed => Text::Fixed,
+            Change::Changed => Text::ChangedCategory,
+            Change::Added => Text::Added,
+            Change::Removed => Text::Removed,
+            Change::NotProbed => Text::NotProbed,
+        };
+        title.get(lang)
     }
 }
 

@@ -53,19 +53,23 @@ impl Write for Shared {
     }
 }
 
-fn written(format: Format, records: &[Record]) -> Vec<u8> {
+fn written_for(format: Format, excel: bool, records: &[Record]) -> Vec<u8> {
     let out = Shared::default();
     let title = report::Title {
         command: "test",
         source: "test",
     };
-    let mut sink = report::sink(format, Box::new(out.clone()), Lang::En, title).unwrap();
+    let mut sink = report::sink(format, Box::new(out.clone()), Lang::En, excel, title).unwrap();
     for r in records {
         sink.record(r).unwrap();
     }
     sink.finish(&Summary::default()).unwrap();
     drop(sink);
     out.0.lock().unwrap().clone()
+}
+
+fn written(format: Format, records: &[Record]) -> Vec<u8> {
+    written_for(format, false, records)
 }
 
 /// What a record must read back as.
@@ -135,6 +139,23 @@ fn an_unfinished_last_line_is_no_record_and_is_left_out_of_the_complete_bytes() 
         ResultsReader::from_reader(Path::new("r"), Box::new(io::Cursor::new(cut))).unwrap();
     assert_eq!(reader.by_ref().count(), 1);
     assert_eq!(reader.complete(), bytes.len() as u64);
+}
+
+/// `--excel` CSV: one byte order mark, then the header; read back, resumed after.
+#[test]
+fn a_csv_for_excel_starts_with_one_bom_and_reads_back() {
+    let web = asset("数据库-1", "10.0.0.5", 22, &[]);
+    let records = [record(&web, None, Category::TcpRefused)];
+    let bytes = written_for(Format::Csv, true, &records);
+    assert!(bytes.starts_with(report::BOM) && !bytes[3..].starts_with(report::BOM));
+    assert_eq!(written(Format::Csv, &records), bytes[3..]);
+    let mut reader =
+        ResultsReader::from_reader(Path::new("r"), Box::new(io::Cursor::new(bytes.clone())))
+            .unwrap();
+    assert_eq!(reader.header(), Record::FIELDS);
+    let got: Vec<Recorded> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(without_lines(got), [expected(&records[0], 0)]);
+    assert_eq!(reader.complete(), bytes.len() as u64, "the BOM is counted");
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn written(format: Format, record: &Record, lang: Lang) -> (Vec<u8>, usize) {
             command: "check",
             source: "assets",
         };
-        let mut sink = sink(format, Box::new(out.clone()), lang, title).unwrap();
+        let mut sink = sink(format, Box::new(out.clone()), lang, false, title).unwrap();
         for record in records {
             sink.record(record).unwrap();
         }
