@@ -67,6 +67,9 @@ pub struct CheckArgs {
     pub simple: SimpleCredential,
 
     #[command(flatten)]
+    pub openssh: OpenSshArgs,
+
+    #[command(flatten)]
     pub results: ResultsArgs,
 
     #[command(flatten)]
@@ -96,12 +99,22 @@ pub struct GatewayArgs {
     /// The JumpServer user to log in as.
     #[arg(long, value_name = "USER")]
     pub jms_user: String,
-    /// The JumpServer user's private key: the only key offered, never an agent's.
+    /// The JumpServer user's private key: the only key offered (a gateway locks a user
+    /// out after a few refused keys), never an agent's, a default identity (~/.ssh/id_*)
+    /// or one from ~/.ssh/config, which `gateway` does not read.
     #[arg(long, value_name = "FILE", required_unless_present_any = ["password_env", "password_file"])]
     pub key: Option<PathBuf>,
     /// Environment variable holding the key's passphrase.
     #[arg(long, value_name = "VAR", requires = "key")]
     pub key_passphrase_env: Option<String>,
+    /// File holding the key's passphrase.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        conflicts_with = "key_passphrase_env"
+    )]
+    pub key_passphrase_file: Option<PathBuf>,
     /// Environment variable holding the JumpServer user's password (tried only without --key).
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
@@ -149,31 +162,56 @@ impl InventoryArgs {
 }
 
 /// The credential for rows that name none (or for every row without --credentials).
+/// Without --credentials and without a password, key or --agent, what ssh would try: the
+/// ssh-agent at $SSH_AUTH_SOCK, then ~/.ssh/id_* (or the ssh_config's IdentityFile).
 #[derive(Debug, Clone, Default, Args)]
 pub struct SimpleCredential {
-    /// Admin user name for rows without an admin_user.
-    #[arg(long, value_name = "NAME")]
+    /// Admin user name for rows without an admin_user [default without --credentials: the
+    /// ssh_config's User, else the local user's name].
+    #[arg(long, short = 'l', value_name = "NAME")]
     pub user: Option<String>,
     /// Environment variable holding --user's password.
-    #[arg(long, value_name = "VAR", requires = "user")]
+    #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
     /// File holding --user's password.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "user",
-        conflicts_with = "password_env"
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
     pub password_file: Option<PathBuf>,
-    /// Private key for --user (OpenSSH or PEM).
-    #[arg(long, value_name = "FILE", requires = "user")]
+    /// Private key for --user: OpenSSH, PEM (PKCS#1 RSA, SEC1 EC; encrypted PEM only with
+    /// AES-128-CBC), PKCS#8 (plain or encrypted) or PuTTY (.ppk).
+    #[arg(long, short = 'i', value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// Environment variable holding the key's passphrase.
     #[arg(long, value_name = "VAR", requires = "key")]
     pub key_passphrase_env: Option<String>,
+    /// File holding the key's passphrase.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        conflicts_with = "key_passphrase_env"
+    )]
+    pub key_passphrase_file: Option<PathBuf>,
     /// Use the keys of the ssh-agent at $SSH_AUTH_SOCK.
-    #[arg(long, requires = "user")]
+    #[arg(long)]
     pub agent: bool,
+}
+
+/// OpenSSH's own options, meaning what they mean to ssh (`check` and `prepush`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct OpenSshArgs {
+    /// The SSH port for rows that give none (before the ssh_config's Port).
+    #[arg(long, short = 'p', value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Reach every asset whose row names no gateway through this jump host, as ssh's
+    /// ProxyJump: [user@]host[:port], logged in to as ssh would (ssh-agent, ~/.ssh/id_*,
+    /// its ssh_config entry), not with --user's credential.
+    #[arg(long, short = 'J', value_name = "[USER@]HOST[:PORT]", value_parser = parse_jump)]
+    pub jump: Option<prober_engine::openssh::JumpSpec>,
+    /// The ssh_config to read without --credentials [default: ~/.ssh/config]; `none`
+    /// reads none. HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
+    /// StrictHostKeyChecking and ConnectTimeout are used; the command line wins.
+    #[arg(long, short = 'F', value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
 }
 
 /// Runs built on an earlier run's results (JSONL or CSV written by prober).
@@ -232,9 +270,9 @@ pub struct ProbeArgs {
     /// Wait for a DNS answer.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub dns_timeout: Duration,
-    /// Wait for the TCP connection.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
-    pub connect_timeout: Duration,
+    /// Wait for the TCP connection [default: the ssh_config's ConnectTimeout, else 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
     /// Wait for the server's SSH identification line (above 5 s: tcp-wrappers take that long
     /// to refuse).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
@@ -254,8 +292,9 @@ pub struct ProbeArgs {
     /// Algorithm set: legacy adds SHA-1 kex, CBC ciphers, hmac-sha1 and ssh-rsa for old devices.
     #[arg(long, value_enum, default_value_t = Compat::Modern)]
     pub compat: Compat,
-    #[arg(long, value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
-    pub host_key_check: HostKeyPolicy,
+    /// [default: the ssh_config's StrictHostKeyChecking, else accept-new]
+    #[arg(long, value_enum)]
+    pub host_key_check: Option<HostKeyPolicy>,
     /// Channels in flight on one jump host (gateway) connection.
     #[arg(long, value_name = "N", default_value_t = prober_engine::probe::DEFAULT_JUMP_CHANNELS)]
     pub jump_channels: usize,
@@ -354,7 +393,7 @@ impl ProbeArgs {
         Settings {
             timeouts: Timeouts {
                 dns: self.dns_timeout,
-                connect: self.connect_timeout,
+                connect: self.connect_timeout.unwrap_or(Timeouts::default().connect),
                 banner: self.banner_timeout,
                 kex: self.kex_timeout,
                 auth: self.auth_timeout,
@@ -362,7 +401,7 @@ impl ProbeArgs {
                 total: self.timeout,
             },
             compat: self.compat,
-            host_key_policy: self.host_key_check,
+            host_key_policy: self.host_key_check.unwrap_or_default(),
             known_hosts: self.known_hosts.clone().or_else(|| {
                 std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
             }),
@@ -419,6 +458,10 @@ pub fn parse_category(text: &str) -> Result<Category, String> {
             format!("unknown category `{shown}`; categories: {}", ids.join(", "))
         }
     })
+}
+
+pub fn parse_jump(text: &str) -> Result<prober_engine::openssh::JumpSpec, String> {
+    text.parse()
 }
 
 pub fn parse_rate(text: &str) -> Result<f64, String> {

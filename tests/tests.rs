@@ -14,6 +14,7 @@ mod input;
 mod interrupt;
 mod koko;
 mod koko_fixture;
+mod openssh;
 mod preflight;
 mod readme;
 mod real_sshd;

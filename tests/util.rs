@@ -69,12 +69,23 @@ where
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let mut command = tokio::process::Command::new(prober_bin());
-    command.args(&args).env_remove("SSH_AUTH_SOCK");
+    command
+        .args(&args)
+        .env_remove("SSH_AUTH_SOCK")
+        .env("HOME", empty_home());
     for (key, value) in env {
         command.env(key, value);
     }
     let output = command.output().await.expect("run prober");
     Run::from(output)
+}
+
+/// The HOME every run gets unless a test gives its own: the developer's ~/.ssh (config,
+/// keys, known_hosts) must never decide a test.
+fn empty_home() -> &'static std::path::Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().expect("temporary HOME"))
+        .path()
 }
 
 /// Args, as OsStrings, from anything printable.
@@ -117,6 +128,7 @@ where
     let mut child = tokio::process::Command::new(prober_bin())
         .args(&args)
         .env_remove("SSH_AUTH_SOCK")
+        .env("HOME", empty_home())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
