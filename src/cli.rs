@@ -292,7 +292,8 @@ pub struct ProbeArgs {
     /// Algorithm set: legacy adds SHA-1 kex, CBC ciphers, hmac-sha1 and ssh-rsa for old devices.
     #[arg(long, value_enum, default_value_t = Compat::Modern)]
     pub compat: Compat,
-    /// [default: the ssh_config's StrictHostKeyChecking, else accept-new]
+    /// What to do with a host key known_hosts does not vouch for [default: the
+    /// ssh_config's StrictHostKeyChecking, else accept-new].
     #[arg(long, value_enum)]
     pub host_key_check: Option<HostKeyPolicy>,
     /// Channels in flight on one jump host (gateway) connection.

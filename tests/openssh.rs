@@ -385,3 +385,53 @@ async fn the_gateway_offers_exactly_one_key() {
         "one key offered, one refusal"
     );
 }
+
+/// The config's host key options: its known_hosts file, and `StrictHostKeyChecking yes`
+/// refusing a key that file does not hold; `--host-key-check` wins over it.
+#[tokio::test]
+async fn the_configs_host_key_checking_applies_unless_the_command_line_says() {
+    let home = Home::new();
+    let key = ed25519();
+    let server = asset("deploy", &[&key]).await;
+    let key_file = home.key("deploy.key", &key, None);
+    let known_hosts = home.file("cfg_known_hosts", "");
+    home.file(
+        ".ssh/config",
+        &format!(
+            "Host *\n  StrictHostKeyChecking yes\n  UserKnownHostsFile {}\n  ConnectTimeout 7\n",
+            known_hosts.display()
+        ),
+    );
+    let inventory = format!("127.0.0.1:{}\n", server.addr.port());
+    let key = key_file.to_str().unwrap();
+    let run = home
+        .check(&inventory, &["-l", "deploy", "-i", key], &[])
+        .await;
+    let record = only(&run);
+    assert_eq!(
+        record["category"], "hostkey_unknown",
+        "{record:#}\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        record["ssh_config"],
+        serde_json::json!([
+            "ConnectTimeout 7",
+            "StrictHostKeyChecking yes",
+            format!("UserKnownHostsFile {}", known_hosts.display())
+        ])
+    );
+    let run = home
+        .check(
+            &inventory,
+            &["-l", "deploy", "-i", key, "--host-key-check", "accept-new"],
+            &[],
+        )
+        .await;
+    let record = only(&run);
+    assert_eq!(record["category"], "ok", "{record:#}");
+    assert_eq!(
+        record["ssh_config"],
+        serde_json::json!(["ConnectTimeout 7"])
+    );
+}

@@ -81,11 +81,14 @@ pub struct OpenSsh {
     home: Option<PathBuf>,
     finder: Finder,
     /// One credential per user name and identity files: rows that share them share it.
-    credentials: Mutex<HashMap<(String, Vec<PathBuf>), Arc<Credential>>>,
+    credentials: Mutex<HashMap<LoginKey, Arc<Credential>>>,
     /// One per jump host, so its connection is shared as a gateway's is.
     jump_hosts: Mutex<HashMap<String, Arc<JumpHost>>>,
     known_hosts: Mutex<HashMap<PathBuf, Option<Arc<KnownHosts>>>>,
 }
+
+/// A login's user name and the identity files it tries.
+type LoginKey = (String, Vec<PathBuf>);
 
 /// The name a credential made of ssh's defaults has in messages.
 pub const DEFAULTS_NAME: &str = "ssh defaults";

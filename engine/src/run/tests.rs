@@ -63,6 +63,7 @@ fn run(
         },
         gauges: Arc::default(),
         resume: None,
+        openssh: None,
     };
     (run, inventory, stop)
 }
