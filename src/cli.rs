@@ -73,6 +73,9 @@ pub struct CheckArgs {
     pub simple: SimpleCredential,
 
     #[command(flatten)]
+    pub openssh: OpenSshArgs,
+
+    #[command(flatten)]
     pub results: ResultsArgs,
 
     #[command(flatten)]
@@ -102,12 +105,22 @@ pub struct GatewayArgs {
     /// The JumpServer user to log in as.
     #[arg(long, value_name = "USER", help_heading = GATEWAY)]
     pub jms_user: String,
-    /// The JumpServer user's private key: the only key offered, never an agent's.
+    /// The JumpServer user's private key: the only key offered (a gateway locks a user
+    /// out after a few refused keys), never an agent's, a default identity (~/.ssh/id_*)
+    /// or one from ~/.ssh/config, which `gateway` does not read.
     #[arg(long, value_name = "FILE", help_heading = GATEWAY, required_unless_present_any = ["password_env", "password_file"])]
     pub key: Option<PathBuf>,
     /// Environment variable holding the key's passphrase.
     #[arg(long, value_name = "VAR", help_heading = GATEWAY, requires = "key")]
     pub key_passphrase_env: Option<String>,
+    /// File holding the key's passphrase.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        conflicts_with = "key_passphrase_env"
+    )]
+    pub key_passphrase_file: Option<PathBuf>,
     /// Environment variable holding the JumpServer user's password (tried only without --key).
     #[arg(long, value_name = "VAR", help_heading = GATEWAY)]
     pub password_env: Option<String>,
@@ -158,32 +171,57 @@ impl InventoryArgs {
 }
 
 /// The credential for rows that name none (or for every row without --credentials).
+/// Without --credentials and without a password, key or --agent, what ssh would try: the
+/// ssh-agent at $SSH_AUTH_SOCK, then ~/.ssh/id_* (or the ssh_config's IdentityFile).
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = INVENTORY)]
 pub struct SimpleCredential {
-    /// Admin user name for rows without an admin_user.
-    #[arg(long, value_name = "NAME")]
+    /// Admin user name for rows without an admin_user [default without --credentials: the
+    /// ssh_config's User, else the local user's name].
+    #[arg(long, short = 'l', value_name = "NAME")]
     pub user: Option<String>,
     /// Environment variable holding --user's password.
-    #[arg(long, value_name = "VAR", requires = "user")]
+    #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
     /// File holding --user's password.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "user",
-        conflicts_with = "password_env"
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
     pub password_file: Option<PathBuf>,
-    /// Private key for --user (OpenSSH or PEM).
-    #[arg(long, value_name = "FILE", requires = "user")]
+    /// Private key for --user: OpenSSH, PEM (PKCS#1 RSA, SEC1 EC; encrypted PEM only with
+    /// AES-128-CBC), PKCS#8 (plain or encrypted) or PuTTY (.ppk).
+    #[arg(long, short = 'i', value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// Environment variable holding the key's passphrase.
     #[arg(long, value_name = "VAR", requires = "key")]
     pub key_passphrase_env: Option<String>,
+    /// File holding the key's passphrase.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        conflicts_with = "key_passphrase_env"
+    )]
+    pub key_passphrase_file: Option<PathBuf>,
     /// Use the keys of the ssh-agent at $SSH_AUTH_SOCK.
-    #[arg(long, requires = "user")]
+    #[arg(long)]
     pub agent: bool,
+}
+
+/// OpenSSH's own options, meaning what they mean to ssh (`check` and `prepush`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct OpenSshArgs {
+    /// The SSH port for rows that give none (before the ssh_config's Port).
+    #[arg(long, short = 'p', value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Reach every asset whose row names no gateway through this jump host, as ssh's
+    /// ProxyJump: [user@]host[:port], logged in to as ssh would (ssh-agent, ~/.ssh/id_*,
+    /// its ssh_config entry), not with --user's credential.
+    #[arg(long, short = 'J', value_name = "[USER@]HOST[:PORT]", value_parser = parse_jump)]
+    pub jump: Option<prober_engine::openssh::JumpSpec>,
+    /// The ssh_config to read without --credentials [default: ~/.ssh/config]; `none`
+    /// reads none. HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
+    /// StrictHostKeyChecking and ConnectTimeout are used; the command line wins.
+    #[arg(long, short = 'F', value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
 }
 
 /// Runs built on an earlier run's results (JSONL or CSV written by prober).
@@ -261,9 +299,9 @@ pub struct TimeoutArgs {
     /// Wait for a DNS answer.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub dns_timeout: Duration,
-    /// Wait for the TCP connection.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
-    pub connect_timeout: Duration,
+    /// Wait for the TCP connection [default: the ssh_config's ConnectTimeout, else 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
     /// Wait for the server's SSH identification line (above 5 s: tcp-wrappers take that long
     /// to refuse).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
@@ -316,9 +354,10 @@ pub struct ConnectionArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Host keys")]
 pub struct HostKeyArgs {
-    /// What to do with a host key the known_hosts file does not vouch for.
-    #[arg(long, value_name = "POLICY", value_enum, default_value_t = HostKeyPolicy::AcceptNew)]
-    pub host_key_check: HostKeyPolicy,
+    /// What to do with a host key the known_hosts file does not vouch for [default: the
+    /// ssh_config's StrictHostKeyChecking, else accept-new].
+    #[arg(long, value_name = "POLICY", value_enum)]
+    pub host_key_check: Option<HostKeyPolicy>,
     /// known_hosts file to check host keys against [default: ~/.ssh/known_hosts].
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -463,7 +502,7 @@ impl ProbeArgs {
         Settings {
             timeouts: Timeouts {
                 dns: t.dns_timeout,
-                connect: t.connect_timeout,
+                connect: t.connect_timeout.unwrap_or(Timeouts::default().connect),
                 banner: t.banner_timeout,
                 kex: t.kex_timeout,
                 auth: t.auth_timeout,
@@ -471,7 +510,7 @@ impl ProbeArgs {
                 total: t.timeout,
             },
             compat: self.connection.compat,
-            host_key_policy: self.host_keys.host_key_check,
+            host_key_policy: self.host_keys.host_key_check.unwrap_or_default(),
             known_hosts: self.host_keys.known_hosts.clone().or_else(|| {
                 std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
             }),
@@ -556,6 +595,10 @@ impl TypedValueParser for CategoryParser {
             clap::builder::PossibleValue::new(c.id()).help(c.meaning(Lang::En))
         })))
     }
+}
+
+pub fn parse_jump(text: &str) -> Result<prober_engine::openssh::JumpSpec, String> {
+    text.parse()
 }
 
 pub fn parse_rate(text: &str) -> Result<f64, String> {

@@ -12,6 +12,8 @@ use prober_engine::inventory;
 use prober_engine::inventory::{InventoryReader, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
+use prober_engine::local_checks;
+use prober_engine::openssh::{CommandLine, ConfigFile, Login, OpenSsh};
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget, human_duration};
 use prober_engine::report::{self, Summary, progress::Progress};
@@ -102,24 +104,31 @@ impl Finished {
 }
 
 pub async fn check(args: &CheckArgs) -> anyhow::Result<Finished> {
-    let credentials = credentials(args)?;
-    execute(Spec::of(args, credentials, Mode::Check, "prober check")).await
+    let (credentials, openssh) = credentials(args)?;
+    execute(Spec::of(
+        args,
+        credentials,
+        openssh,
+        Mode::Check,
+        "prober check",
+    ))
+    .await
 }
 
 /// `prober check` of assets whose file's name means nothing to whoever reads the results
 /// (the demo's lab): `source` names them instead.
 pub async fn check_as(args: &CheckArgs, source: &str) -> anyhow::Result<Finished> {
-    let credentials = credentials(args)?;
+    let (credentials, openssh) = credentials(args)?;
     let spec = Spec {
         source: Some(source),
-        ..Spec::of(args, credentials, Mode::Check, "prober check")
+        ..Spec::of(args, credentials, openssh, Mode::Check, "prober check")
     };
     execute(spec).await
 }
 
 /// `--system-user` names a credential (its user name and uid), or else a user name.
 pub async fn prepush(args: &PrepushArgs) -> anyhow::Result<Finished> {
-    let credentials = credentials(&args.check)?;
+    let (credentials, openssh) = credentials(&args.check)?;
     let name = args.system_user.as_str();
     let target = match credentials.named(name) {
         Some(credential) => PushTarget::new(&credential.username, credential.expect.uid),
@@ -127,7 +136,8 @@ pub async fn prepush(args: &PrepushArgs) -> anyhow::Result<Finished> {
     }
     .map_err(|e| anyhow!("--system-user {name}: {e}"))?;
     let mode = Mode::Prepush(Arc::new(target));
-    execute(Spec::of(&args.check, credentials, mode, "prober prepush")).await
+    let spec = Spec::of(&args.check, credentials, openssh, mode, "prober prepush");
+    execute(spec).await
 }
 
 /// The gateway itself (and its web terminal port), then the inventory through it.
@@ -142,6 +152,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
         username: args.jms_user.clone(),
         key: args.key.clone(),
         key_passphrase_env: args.key_passphrase_env.clone(),
+        key_passphrase_file: args.key_passphrase_file.clone(),
         password_env: args.password_env.clone(),
         password_file: args.password_file.clone(),
         ..Default::default()
@@ -159,6 +170,9 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
         output: &args.output,
         credentials_file: args.credentials.as_deref(),
         credentials,
+        // Through the gateway exactly one key is offered: no ssh_config, agent or default
+        // identity may add others and lock the user out.
+        openssh: None,
         mode: Mode::Koko(Arc::new(koko)),
         command: "prober gateway",
         source: None,
@@ -176,6 +190,7 @@ struct Spec<'a> {
     /// Read by the run: results must not be written over it.
     credentials_file: Option<&'a Path>,
     credentials: Credentials,
+    openssh: Option<Arc<OpenSsh>>,
     mode: Mode,
     /// Names the run where a format has a title (JUnit's test suite).
     command: &'a str,
@@ -184,7 +199,13 @@ struct Spec<'a> {
 }
 
 impl<'a> Spec<'a> {
-    fn of(args: &'a CheckArgs, credentials: Credentials, mode: Mode, command: &'a str) -> Spec<'a> {
+    fn of(
+        args: &'a CheckArgs,
+        credentials: Credentials,
+        openssh: Option<Arc<OpenSsh>>,
+        mode: Mode,
+        command: &'a str,
+    ) -> Spec<'a> {
         Spec {
             inventory: args.inventory.as_deref(),
             read: args.read.options(),
@@ -193,6 +214,7 @@ impl<'a> Spec<'a> {
             output: &args.output,
             credentials_file: args.credentials.as_deref(),
             credentials,
+            openssh,
             mode,
             command,
             source: None,
@@ -326,6 +348,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         },
         gauges: gauges.clone(),
         resume: done.clone(),
+        openssh: spec.openssh.clone(),
     };
     let (mut records, dispatcher) = run.start(inventory);
     // Redraws elapsed time and ETA while no record arrives.
@@ -361,6 +384,9 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
                 // after the run.
                 for line in credentials.fresh_problems() {
                     progress.suspend(|| eprintln!("error: {line}"));
+                }
+                for line in spec.openssh.iter().flat_map(|o| o.fresh_notes()) {
+                    progress.suspend(|| eprintln!("note: {line}"));
                 }
                 summary.add(record.category);
                 progress
@@ -453,26 +479,90 @@ fn report_end(summary: &Summary, prober: &Prober, lang: Lang) {
     }
 }
 
-fn credentials(args: &CheckArgs) -> anyhow::Result<Credentials> {
+/// The credentials file's, or simple mode's: the command line's credential, else what
+/// ssh would try; with OpenSSH's options (`-l`, `-p`, `-J`, the ssh_config) when they
+/// apply.
+fn credentials(args: &CheckArgs) -> anyhow::Result<(Credentials, Option<Arc<OpenSsh>>)> {
+    let simple_mode = args.credentials.is_none();
     let mut credentials = match &args.credentials {
         Some(path) => Credentials::load(path)?,
         None => Credentials::default(),
     };
-    if let Some(spec) = simple_spec(&args.simple)? {
-        let credential = spec.resolve("--user", Path::new("."), &mut credentials.warnings);
-        credentials.set_fallback(credential);
+    let given = simple_spec(&args.simple, simple_mode)?;
+    let login = match (simple_mode, given) {
+        (false, Some(spec)) => {
+            let credential = spec.resolve("--user", Path::new("."), &mut credentials.warnings);
+            credentials.set_fallback(Arc::new(credential));
+            Login::File
+        }
+        (false, None) => Login::File,
+        (true, Some(spec)) => {
+            let credential = spec.resolve("--user", Path::new("."), &mut credentials.warnings);
+            let credential = Arc::new(credential);
+            credentials.set_fallback(credential.clone());
+            Login::Given(credential)
+        }
+        (true, None) => Login::Defaults,
+    };
+    let openssh = &args.openssh;
+    if !simple_mode && openssh.port.is_none() && openssh.jump.is_none() {
+        return Ok((credentials, None));
     }
-    if args.credentials.is_none() && !credentials.has_fallback() {
-        return Err(anyhow!(
-            "no credentials: give --credentials FILE, or --user NAME with --password-env, --password-file, --key or --agent"
-        ));
+    let config = match (&openssh.ssh_config, simple_mode) {
+        (_, false) => None,
+        (Some(path), true) if path.as_os_str() == "none" => None,
+        (Some(path), true) => Some(path.clone()),
+        (None, true) => OpenSsh::default_config_path(),
     }
-    Ok(credentials)
+    .map(|path| ConfigFile::load(&path, local_checks::home().as_deref()))
+    .transpose()?;
+    let probe = &args.probe;
+    let command_line = CommandLine {
+        user: args.simple.user.clone(),
+        port: openssh.port,
+        jump: openssh.jump.clone(),
+        host_keys_given: probe.host_keys.host_key_check.is_some()
+            || probe.host_keys.known_hosts.is_some(),
+        connect_timeout_given: probe.timeouts.connect_timeout.is_some(),
+    };
+    let defaults = matches!(login, Login::Defaults);
+    let openssh = OpenSsh::new(config, command_line, login);
+    if defaults {
+        let user = args.simple.user.clone().unwrap_or_else(local_user);
+        credentials.set_fallback(openssh.defaults_credential(&user));
+    }
+    Ok((credentials, Some(Arc::new(openssh))))
 }
 
-fn simple_spec(simple: &SimpleCredential) -> anyhow::Result<Option<CredentialSpec>> {
-    let Some(user) = &simple.user else {
-        return Ok(None);
+fn local_user() -> String {
+    prober_engine::openssh::identities::local_user().unwrap_or_else(|| "root".into())
+}
+
+/// The credential the command line gives, if any. Without --credentials, --user alone
+/// is a user name for what ssh would try; with it, --user names the fallback credential.
+fn simple_spec(
+    simple: &SimpleCredential,
+    simple_mode: bool,
+) -> anyhow::Result<Option<CredentialSpec>> {
+    let has_secret = simple.password_env.is_some()
+        || simple.password_file.is_some()
+        || simple.key.is_some()
+        || simple.agent;
+    let user = match (&simple.user, has_secret, simple_mode) {
+        (None, false, _) | (Some(_), false, true) => return Ok(None),
+        (Some(user), false, false) => {
+            return Err(anyhow!(
+                "--user {} needs --password-env, --password-file, --key or --agent",
+                text::shown(user)
+            ));
+        }
+        (None, true, false) => {
+            return Err(anyhow!(
+                "--password-env, --password-file, --key and --agent need --user with --credentials"
+            ));
+        }
+        (Some(user), true, _) => user.clone(),
+        (None, true, true) => local_user(),
     };
     let spec = CredentialSpec {
         username: user.clone(),
@@ -480,20 +570,11 @@ fn simple_spec(simple: &SimpleCredential) -> anyhow::Result<Option<CredentialSpe
         password_file: simple.password_file.clone(),
         key: simple.key.clone(),
         key_passphrase_env: simple.key_passphrase_env.clone(),
+        key_passphrase_file: simple.key_passphrase_file.clone(),
         agent: simple.agent,
         ..Default::default()
     };
-    if spec.password_env.is_none()
-        && spec.password_file.is_none()
-        && spec.key.is_none()
-        && !spec.agent
-    {
-        return Err(anyhow!(
-            "--user {} needs --password-env, --password-file, --key or --agent",
-            text::shown(user)
-        ));
-    }
     spec.validate()
-        .map_err(|e| anyhow!("--user {}: {e}", text::shown(user)))?;
+        .map_err(|e| anyhow!("--user {}: {e}", text::shown(&user)))?;
     Ok(Some(spec))
 }

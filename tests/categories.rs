@@ -58,6 +58,7 @@ async fn ok_as_root_reports_everything_it_learned() {
         "system_users",
         "asset_id",
         "nodes",
+        "ssh_config",
     ];
     assert_eq!(order, Record::FIELDS);
     assert_eq!(r.as_object().unwrap().len(), order.len(), "{r:#}");

@@ -70,9 +70,16 @@ async fn usage_errors_exit_2_with_a_clear_message() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("no host column"), "{}", run.stderr);
 
+    // No credential at all: what ssh would try, and in an empty HOME without an agent
+    // there is nothing, said once and recorded without connecting.
     let run = prober(args(["check".as_ref(), lab.inventory().as_os_str()])).await;
-    assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("no credentials"), "{}", run.stderr);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("credential `ssh defaults` cannot be used: no credential"),
+        "{}",
+        run.stderr
+    );
 
     let mut argv = lab.check_args();
     argv.extend(args(["--user", " ", "--password-env", "X"]));

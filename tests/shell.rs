@@ -16,7 +16,10 @@ async fn subcommands() -> Vec<String> {
         .lines()
         .take_while(|line| !line.trim().is_empty())
         // A wrapped description continues further in than the two spaces of a command.
-        .filter_map(|line| line.strip_prefix("  ").filter(|rest| !rest.starts_with(' ')))
+        .filter_map(|line| {
+            line.strip_prefix("  ")
+                .filter(|rest| !rest.starts_with(' '))
+        })
         .filter_map(|line| line.split_whitespace().next())
         .map(String::from)
         .collect()

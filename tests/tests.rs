@@ -16,6 +16,7 @@ mod junit;
 mod koko;
 mod koko_fixture;
 mod lang;
+mod openssh;
 mod preflight;
 mod readme;
 mod real_sshd;

@@ -12,12 +12,15 @@ pub fn prober_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_prober"))
 }
 
-/// A command running the binary in a neutral environment: no ssh-agent, and no locale,
-/// so a developer whose LANG is zh_CN.UTF-8 gets the English the tests expect. A test
-/// sets what it wants on top (`tokio::process::Command::from` takes it as it is).
+/// A command running the binary in a neutral environment: no ssh-agent, an empty HOME
+/// (the developer's ~/.ssh config, keys and known_hosts must never decide a test), and no
+/// locale, so a developer whose LANG is zh_CN.UTF-8 gets the English the tests expect. A
+/// test sets what it wants on top (`tokio::process::Command::from` takes it as it is).
 pub fn prober_command() -> std::process::Command {
     let mut command = std::process::Command::new(prober_bin());
-    command.env_remove("SSH_AUTH_SOCK");
+    command
+        .env_remove("SSH_AUTH_SOCK")
+        .env("HOME", empty_home());
     for name in prober_engine::i18n::LOCALE_VARS {
         command.env_remove(name);
     }
@@ -87,6 +90,13 @@ where
     }
     let output = command.output().await.expect("run prober");
     Run::from(output)
+}
+
+/// The HOME every run gets unless a test gives its own.
+fn empty_home() -> &'static std::path::Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().expect("temporary HOME"))
+        .path()
 }
 
 /// Args, as OsStrings, from anything printable.

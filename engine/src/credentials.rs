@@ -54,9 +54,22 @@ pub struct Credential {
     pub agent: Option<Result<PathBuf, String>>,
     /// What the bastion pushes for this account, when it is a system user.
     pub expect: Expectations,
+    /// What ssh itself would try when given no credential (the agent, the default
+    /// identity files): only in simple mode without a password, key or --agent.
+    pub found: Found,
     /// How many assets of the run name it, so an unusable one is reported once with its
-    /// reach instead of once per asset.
-    pub uses: AtomicUsize,
+    /// reach instead of once per asset. Shared with its copies for other user names.
+    pub uses: Arc<AtomicUsize>,
+}
+
+/// The keys found the way ssh finds them: tried after the agent, and unlike a key given
+/// by name, one missing or locked is skipped rather than a problem.
+#[derive(Debug, Default, Clone)]
+pub struct Found {
+    pub identities: Vec<Arc<PrivateKey>>,
+    /// Why nothing at all was found (no agent, no identity file): the credential's
+    /// problem, found before connecting.
+    pub nothing: Option<String>,
 }
 
 /// A system user as the bastion pushes it: checked on the asset when its login fails, or
@@ -74,12 +87,18 @@ pub struct Expectations {
 impl Credential {
     /// Whether the prober can log in with it, or only knows its public key.
     pub fn can_log_in(&self) -> bool {
-        self.password.is_some() || self.key.is_some() || self.agent.is_some()
+        self.password.is_some()
+            || self.key.is_some()
+            || self.agent.is_some()
+            || !self.found.identities.is_empty()
     }
 
     /// Whether a password is its only way in: what a refused login then says differs.
     pub fn password_only(&self) -> bool {
-        self.password.is_some() && self.key.is_none() && self.agent.is_none()
+        self.password.is_some()
+            && self.key.is_none()
+            && self.agent.is_none()
+            && self.found.identities.is_empty()
     }
 
     /// Why it cannot work on this machine: the verdict of every login that would use it,
@@ -87,6 +106,9 @@ impl Credential {
     /// public key) is enough, as a login with only the rest would not test what the
     /// bastion uses.
     pub fn problem(&self) -> Option<(Category, &str)> {
+        if let Some(nothing) = &self.found.nothing {
+            return Some((Category::CredentialUnavailable, nothing));
+        }
         if let Some(Err(problem)) = &self.key {
             return Some(match problem {
                 KeyProblem::Unreadable(m) => (Category::KeyUnreadable, m),
@@ -102,6 +124,20 @@ impl Credential {
         match &self.expect.public_key {
             Some(Err(m)) => Some((Category::KeyUnreadable, m)),
             _ => None,
+        }
+    }
+
+    /// The same credential for another user name (ssh_config's `User`), counted as one.
+    pub fn as_user(&self, username: &str) -> Credential {
+        Credential {
+            name: self.name.clone(),
+            username: username.to_string(),
+            password: self.password.clone(),
+            key: self.key.clone(),
+            agent: self.agent.clone(),
+            expect: self.expect.clone(),
+            found: self.found.clone(),
+            uses: self.uses.clone(),
         }
     }
 
@@ -264,8 +300,8 @@ impl Credentials {
         self.jump_hosts.get(name).cloned()
     }
 
-    pub fn set_fallback(&mut self, credential: Credential) {
-        self.fallback = Some(Arc::new(credential));
+    pub fn set_fallback(&mut self, credential: impl Into<Arc<Credential>>) {
+        self.fallback = Some(credential.into());
     }
 
     pub fn has_fallback(&self) -> bool {
@@ -441,7 +477,8 @@ impl CredentialSpec {
                 sudo: self.sudo.clone(),
                 public_key,
             },
-            uses: AtomicUsize::new(0),
+            found: Found::default(),
+            uses: Arc::default(),
         }
     }
 }

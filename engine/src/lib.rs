@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod known_hosts;
 pub mod limits;
 pub mod local_checks;
+pub mod openssh;
 pub mod pattern;
 pub mod probe;
 pub mod quote;

@@ -30,6 +30,8 @@ pub struct Asset {
     pub name: String,
     pub host: String,
     pub port: u16,
+    /// Whether the row gave the port (else 22, or what `-p` or the ssh_config says).
+    pub port_given: bool,
     pub admin_user: Option<String>,
     pub system_users: Vec<String>,
     /// The jump host (JumpServer's domain gateway) the asset is reached through.
@@ -449,6 +451,7 @@ fn plain_row(bytes: &[u8], line: u64) -> Option<Entry> {
             name: host.clone(),
             host,
             port: port.unwrap_or(22),
+            port_given: port.is_some(),
             admin_user: None,
             system_users: Vec::new(),
             jump_host: None,
@@ -531,10 +534,10 @@ impl CsvRow<'_> {
         if let SshProtocol::Absent(list) = &protocol {
             skip = Some(format!("no SSH protocol (protocols: {list})"));
         }
-        let port = match (self.get(Field::Port)?, protocol) {
-            (Some(port), _) => fields::port(port).map_err(|r| (Field::Port, r))?,
-            (None, SshProtocol::Port(port)) => port,
-            (None, _) => 22,
+        let (port, port_given) = match (self.get(Field::Port)?, protocol) {
+            (Some(port), _) => (fields::port(port).map_err(|r| (Field::Port, r))?, true),
+            (None, SshProtocol::Port(port)) => (port, true),
+            (None, _) => (22, false),
         };
         let active = match self.get(Field::Active)? {
             Some(text) => fields::active(text).map_err(|r| (Field::Active, r))?,
@@ -547,6 +550,7 @@ impl CsvRow<'_> {
             line,
             name: self.get(Field::Name)?.unwrap_or(&host).to_string(),
             port,
+            port_given,
             admin_user: self.object_name(Field::AdminUser)?,
             system_users: self
                 .get(Field::SystemUsers)?

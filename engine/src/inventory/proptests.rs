@@ -295,6 +295,7 @@ impl Style {
                 spec.name.clone()
             },
             port: spec.port,
+            port_given: true,
             admin_user: spec
                 .admin_user
                 .clone()

@@ -69,7 +69,9 @@ pub async fn authenticate(
         if !offer.allowed_by(&allowed) {
             continue;
         }
-        tried.push(offer.method());
+        if !tried.contains(&offer.method()) {
+            tried.push(offer.method());
+        }
         for outcome in run(session, user, offer, &allowed).await? {
             match outcome.result {
                 AuthResult::Success => return Ok(outcome.how),
@@ -88,7 +90,8 @@ pub async fn authenticate(
             }
         }
     }
-    let offered: Vec<&str> = offers.iter().map(Offer::method).collect();
+    let mut offered: Vec<&str> = offers.iter().map(Offer::method).collect();
+    offered.dedup();
     let allowed = allowed.join(",");
     if let Some(how) = partial {
         return Err(Failure::at_home(
@@ -129,12 +132,18 @@ fn offers(credential: &Credential) -> Result<Vec<Offer>, Failure> {
         .iter()
         .flatten()
         .map(|a| Offer::Agent(a.clone()));
+    // After the agent, as ssh tries the identity files it found itself.
+    let found = credential
+        .found
+        .identities
+        .iter()
+        .map(|k| Offer::Key(k.clone()));
     let password = credential
         .password
         .iter()
         .flatten()
         .map(|p| Offer::Password(p.clone()));
-    Ok(key.chain(agent).chain(password).collect())
+    Ok(key.chain(agent).chain(found).chain(password).collect())
 }
 
 /// The verdict of any login with a credential that cannot work on this machine, given

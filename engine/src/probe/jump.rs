@@ -222,7 +222,7 @@ impl Prober {
             &jump.host,
             jump.port,
             Route::Direct(None),
-            &jump.credential,
+            (&jump.credential, &super::HostSettings::default()),
             &mut observations,
             &deadline,
         ))

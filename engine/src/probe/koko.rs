@@ -13,7 +13,7 @@ use super::auth::{names, protocol, unusable, with_key, with_password};
 use super::deadline::Deadline;
 use super::outcome::{AssetProbe, Failure, Observations, Probed, Probing, SystemUserProbed};
 use super::session::Session;
-use super::{Prober, Target, exec};
+use super::{HostSettings, Prober, Target, exec};
 use crate::address::{authority, known_hosts_name};
 use crate::category::{Category, Stage};
 use crate::credentials::Credential;
@@ -225,11 +225,25 @@ impl Prober {
             return Err(failure);
         }
         let (tcp, _) = self
-            .tcp(&target.host, target.port, None, obs, deadline)
+            .tcp(
+                &target.host,
+                target.port,
+                None,
+                self.timeouts.connect,
+                obs,
+                deadline,
+            )
             .await?;
         let names = vec![known_hosts_name(&target.host, target.port)];
         let mut session = self
-            .ssh(tcp, names, obs, deadline, Some(koko_banner))
+            .ssh(
+                tcp,
+                names,
+                &HostSettings::default(),
+                obs,
+                deadline,
+                Some(koko_banner),
+            )
             .await?;
         let how = deadline
             .stage(
@@ -276,7 +290,9 @@ impl Prober {
     ) -> Result<String, Failure> {
         let t = &self.timeouts;
         let deadline = Deadline::after(t.total);
-        let (mut tcp, _) = self.tcp(host, port, None, obs, &deadline).await?;
+        let (mut tcp, _) = self
+            .tcp(host, port, None, self.timeouts.connect, obs, &deadline)
+            .await?;
         let request = format!(
             "GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: cHJvYmVyLXdlYnNvY2tldA==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -450,6 +466,7 @@ mod tests {
                 key: None,
                 agent: None,
                 expect: Default::default(),
+                found: Default::default(),
                 uses: Default::default(),
             })
         };

@@ -96,9 +96,32 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub asset: Asset,
+    /// Where to connect: the row's host, or the HostName the ssh_config gives it.
+    pub host: String,
     pub jump_host: Option<Arc<JumpHost>>,
     pub credential: Arc<Credential>,
     pub system_users: Vec<Arc<Credential>>,
+    pub settings: HostSettings,
+    /// What the ssh_config gave, for its records.
+    pub from_config: Vec<String>,
+}
+
+/// What one host's ssh_config changes of the run's settings.
+#[derive(Clone, Default)]
+pub struct HostSettings {
+    pub connect: Option<Duration>,
+    pub host_key_policy: Option<HostKeyPolicy>,
+    pub known_hosts: Option<Arc<KnownHosts>>,
+}
+
+impl std::fmt::Debug for HostSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostSettings")
+            .field("connect", &self.connect)
+            .field("host_key_policy", &self.host_key_policy)
+            .field("known_hosts", &self.known_hosts.as_ref().map(|k| k.path()))
+            .finish()
+    }
 }
 
 impl Target {
@@ -189,13 +212,12 @@ impl Prober {
         obs: &mut Observations,
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
-        let asset = &target.asset;
         let route = target.route(None);
         self.login(
-            &asset.host,
-            asset.port,
+            &target.host,
+            target.asset.port,
             route,
-            &target.credential,
+            (&target.credential, &target.settings),
             obs,
             deadline,
         )
@@ -209,7 +231,7 @@ impl Prober {
         host: &str,
         port: u16,
         route: Route<'_>,
-        credential: &Credential,
+        (credential, settings): (&Credential, &HostSettings),
         obs: &mut Observations,
         deadline: &Deadline,
     ) -> Result<(Session, String), Failure> {
@@ -221,18 +243,21 @@ impl Prober {
         let mut session = match route {
             Route::Jump(jump_host) => {
                 let stream = self.through(jump_host, host, port, deadline).await?;
-                self.ssh(stream, vec![known_name], obs, deadline, None)
+                self.ssh(stream, vec![known_name], settings, obs, deadline, None)
                     .await?
             }
             Route::Direct(known_ip) => {
-                let (tcp, ip) = self.tcp(host, port, known_ip, obs, deadline).await?;
+                let connect = settings.connect.unwrap_or(t.connect);
+                let (tcp, ip) = self
+                    .tcp(host, port, known_ip, connect, obs, deadline)
+                    .await?;
                 obs.local_ip = tcp.local_addr().ok().map(|a| a.ip());
                 let mut names = vec![known_name];
                 let by_address = known_hosts_name(&ip.to_string(), port);
                 if !names.contains(&by_address) {
                     names.push(by_address);
                 }
-                self.ssh(tcp, names, obs, deadline, None).await?
+                self.ssh(tcp, names, settings, obs, deadline, None).await?
             }
         };
         let how = deadline
@@ -251,6 +276,7 @@ impl Prober {
         host: &str,
         port: u16,
         known: Option<IpAddr>,
+        connect: Duration,
         obs: &mut Observations,
         deadline: &Deadline,
     ) -> Result<(TcpStream, IpAddr), Failure> {
@@ -265,7 +291,7 @@ impl Prober {
         };
         deadline.paused(self.admission.connection()).await;
         let (tcp, ip) = deadline
-            .stage(Stage::Connect, t.connect, connect::connect(&addrs, port))
+            .stage(Stage::Connect, connect, connect::connect(&addrs, port))
             .await?;
         obs.ip = Some(ip);
         Ok((tcp, ip))
@@ -277,6 +303,7 @@ impl Prober {
         &self,
         stream: S,
         names: Vec<String>,
+        settings: &HostSettings,
         obs: &mut Observations,
         deadline: &Deadline,
         gate: Option<BannerGate>,
@@ -300,8 +327,11 @@ impl Prober {
         obs.banner = Some(banner);
         let config = self.config_for(&names);
         let check = HostKeyCheck {
-            policy: self.policy,
-            known_hosts: self.known_hosts.clone(),
+            policy: settings.host_key_policy.unwrap_or(self.policy),
+            known_hosts: settings
+                .known_hosts
+                .clone()
+                .or_else(|| self.known_hosts.clone()),
             names,
         };
         deadline

@@ -56,8 +56,7 @@ impl Prober {
     /// its host in, outside the asset's deadline: queueing behind other probes of the
     /// same host is not the asset's slowness.
     pub async fn probe(&self, mode: &Mode, target: &Target) -> AssetProbe {
-        let asset = &target.asset;
-        let _slot = self.admission.host(&asset.host, asset.port).await;
+        let _slot = self.admission.host(&target.host, target.asset.port).await;
         match mode {
             Mode::Check => self.check(target).await,
             Mode::Prepush(push) => AssetProbe::own(self.prepush(target, push).await),

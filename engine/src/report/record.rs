@@ -75,6 +75,9 @@ record! {
     system_users: Option<Vec<String>>,
     asset_id: Option<String>,
     nodes: Option<Vec<String>>,
+    /// What the ssh_config gave this probe and it used (`HostName 10.0.0.5`, `User
+    /// deploy`, …); `None` when it gave nothing.
+    ssh_config: Option<Vec<String>>,
 }
 
 /// The most a field takes once written (in JSON or CSV, in bytes), so a record stays
@@ -94,6 +97,7 @@ const FIELD_CAPS: &[(&str, usize)] = &[
     ("gateway", 128),
     ("system_users", 512),
     ("nodes", 512),
+    ("ssh_config", 512),
 ];
 const FIELD_CAP: usize = 96;
 
@@ -272,6 +276,7 @@ impl Record {
             system_users: None,
             asset_id: None,
             nodes: None,
+            ssh_config: None,
         }
     }
 
@@ -286,6 +291,18 @@ impl Record {
             nodes: Some(asset.nodes.clone()),
             ..self
         }
+    }
+
+    /// The record, saying what the ssh_config gave its probe (nothing: left as it was).
+    pub fn with_ssh_config(self, taken: &[String]) -> Record {
+        if taken.is_empty() {
+            return self;
+        }
+        Record {
+            ssh_config: Some(taken.to_vec()),
+            ..self
+        }
+        .bounded()
     }
 
     pub fn probed(asset: &Asset, probed: Probed, lang: Lang) -> Record {
@@ -467,6 +484,7 @@ mod tests {
             name: "web".into(),
             host: "10.0.0.5".into(),
             port: 22,
+            port_given: true,
             admin_user: Some("a".repeat(1000)),
             system_users: (0..100).map(|i| format!("user{i:03}")).collect(),
             jump_host: Some("dmz".into()),
@@ -497,6 +515,7 @@ mod tests {
             name: "db".into(),
             host: "10.0.0.6".into(),
             port: 2222,
+            port_given: true,
             admin_user: Some("ops".into()),
             system_users: vec!["deploy".into(), "app".into()],
             jump_host: Some("dmz".into()),

@@ -168,6 +168,7 @@ fn entry(asset: Gathered) -> Entry {
         name: first.name.clone(),
         host,
         port,
+        port_given: true,
         admin_user: row.admin_user.clone(),
         system_users: asset.system_users,
         jump_host: row.gateway.clone(),

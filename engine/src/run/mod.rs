@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use crate::category::{Category, Lang, Stage};
 use crate::credentials::{Credential, Credentials};
 use crate::inventory::{Asset, Entry, Field, InventoryReader};
+use crate::openssh::{OpenSsh, Route};
 use crate::probe::{AssetProbe, KOKO_RESULTS, Mode, Prober, Target, human_duration};
 use crate::report::Record;
 use crate::results::{Done, Identity};
@@ -41,6 +42,8 @@ pub struct Run {
     pub interrupt: Interrupt,
     /// Read by the progress line while the run goes on.
     pub gauges: Arc<Gauges>,
+    /// `-l`, `-p`, `-J` and the ssh_config: where and as whom each row is probed.
+    pub openssh: Option<Arc<OpenSsh>>,
 }
 
 /// The rows a run probes: an inventory's, or those a results file gave (`--from`).
@@ -197,6 +200,9 @@ impl Run {
                                 .spawn(async move {
                                     let probe = prober.probe(&mode, &probed).await;
                                     records(&mode, &probed.asset, probe, lang)
+                                        .into_iter()
+                                        .map(|r| r.with_ssh_config(&probed.from_config))
+                                        .collect()
                                 })
                                 .id();
                             let started = Instant::now();
@@ -287,6 +293,7 @@ impl Run {
         let duration = probe.started.elapsed();
         subjects(&self.mode, asset)
             .map(|user| Record::interrupted(asset, user, &message, duration, self.lang))
+            .map(|record| record.with_ssh_config(&probe.target.from_config))
             .collect()
     }
 
@@ -325,12 +332,23 @@ impl Run {
     }
 
     fn plan(&self, path: &Path, entry: Entry) -> Plan {
-        let asset = match entry {
+        let mut asset = match entry {
             Entry::Invalid(row) => {
                 return Plan::Report(Box::new(Record::invalid(path, &row, self.lang)));
             }
             Entry::Asset(asset) => asset,
         };
+        // Before anything names the asset: its port may come from -p or the ssh_config.
+        let route = match self.openssh.as_ref().map(|o| o.route(&asset)).transpose() {
+            Ok(route) => route,
+            Err(reason) => {
+                let record = Record::unusable(path, &asset, Field::Host, &reason, self.lang);
+                return Plan::Report(Box::new(record));
+            }
+        };
+        if let Some(route) = &route {
+            asset.port = route.port;
+        }
         if self.already_done(&asset) {
             return Plan::Done;
         }
@@ -348,8 +366,16 @@ impl Run {
             let reason = "no system_users to log in as through the gateway";
             return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
         }
+        let Route {
+            host,
+            credential: routed,
+            jump_host: routed_jump,
+            settings,
+            from_config,
+            ..
+        } = route.unwrap_or_else(|| Route::as_written(&asset));
         let jump_host = match &asset.jump_host {
-            None => None,
+            None => routed_jump,
             Some(name) => match self.credentials.jump_host(name) {
                 Some(jump_host) => Some(jump_host),
                 None => {
@@ -363,17 +389,21 @@ impl Run {
             },
         };
         // Through the gateway, every login is the JumpServer user's.
-        let admin = match &self.mode {
-            Mode::Koko(koko) => Ok(koko.credential.clone()),
+        let admin = match (&self.mode, routed) {
+            (Mode::Koko(koko), _) => Ok(koko.credential.clone()),
+            (_, Some(credential)) => Ok(credential),
             _ => self.credentials.for_row(asset.admin_user.as_deref()),
         };
         match admin {
             Ok(credential) => {
                 let target = Target {
                     asset,
+                    host,
                     jump_host,
                     credential,
                     system_users,
+                    settings,
+                    from_config,
                 };
                 // A credential that cannot work fails each login before any connection;
                 // the count lets the run say so once.

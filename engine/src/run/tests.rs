@@ -63,6 +63,7 @@ fn run(
         },
         gauges: Arc::default(),
         resume: None,
+        openssh: None,
     };
     (run, inventory, stop)
 }
@@ -202,6 +203,7 @@ fn resume_names_results_as_their_records_do() {
         name: "n".repeat(300),
         host: "10.0.0.5".into(),
         port: 22,
+        port_given: true,
         admin_user: None,
         system_users: vec![long.clone(), "app".into()],
         jump_host: None,
@@ -280,6 +282,7 @@ fn resume_expects_every_result_the_mode_gives() {
         name: "web".into(),
         host: "10.0.0.5".into(),
         port: 22,
+        port_given: true,
         admin_user: None,
         system_users: users.iter().map(|u| u.to_string()).collect(),
         jump_host: None,

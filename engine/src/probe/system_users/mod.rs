@@ -218,10 +218,10 @@ async fn log_in(
 ) -> Result<Login, Failure> {
     let (session, how) = match prober
         .login(
-            &target.asset.host,
+            &target.host,
             target.asset.port,
             route,
-            credential,
+            (credential, &target.settings),
             observations,
             deadline,
         )

@@ -37,6 +37,7 @@ fn asset(name: String, host: String) -> Asset {
         name,
         host,
         port: 22,
+        port_given: true,
         admin_user: None,
         system_users: Vec::new(),
         jump_host: None,

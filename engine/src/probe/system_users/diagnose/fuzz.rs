@@ -16,6 +16,7 @@ fn credential() -> Credential {
         password: None,
         key: None,
         agent: None,
+        found: Default::default(),
         uses: Default::default(),
         expect: Expectations::default(),
     }

@@ -9,6 +9,7 @@ fn credential(username: &str, expect: Expectations) -> Credential {
         key: None,
         agent: None,
         expect,
+        found: Default::default(),
         uses: Default::default(),
     }
 }
