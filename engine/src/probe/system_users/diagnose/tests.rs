@@ -283,11 +283,10 @@ fn the_effective_authorized_keys_files_decide() {
     assert_eq!(verdict(&both, Login::NotTried, false, none()), Category::Ok);
 
     // In none of them: every file named, with what was found there.
-    let nowhere = format!(
-        "0.keys_file=absent|/etc/ssh/keys/deploy\n0.stat=root|root|644|regular file|/etc/ssh/keys/deploy\n\
-         0.keys_file=missing|/home/deploy/.ssh/authorized_keys\n"
-    );
-    let absent = keys_diagnosis("/etc/ssh/keys/%u .ssh/authorized_keys", "none", &nowhere);
+    let nowhere = "0.keys_file=absent|/etc/ssh/keys/deploy\n\
+        0.stat=root|root|644|regular file|/etc/ssh/keys/deploy\n\
+        0.keys_file=missing|/home/deploy/.ssh/authorized_keys\n";
+    let absent = keys_diagnosis("/etc/ssh/keys/%u .ssh/authorized_keys", "none", nowhere);
     let (category, message) = verdict_said(&absent, Login::NotTried, false, none());
     assert_eq!(category, Category::SystemUserKeyNotRegistered);
     assert!(
@@ -299,7 +298,7 @@ fn the_effective_authorized_keys_files_decide() {
     let command = keys_diagnosis(
         "/etc/ssh/keys/%u .ssh/authorized_keys",
         "/usr/bin/sss_ssh_authorizedkeys %u",
-        &nowhere,
+        nowhere,
     );
     for login in [Login::NotTried, refused()] {
         let (category, message) = verdict_said(&command, login, false, none());
