@@ -132,10 +132,12 @@ pub fn key_cause(
         format!(" (sshd -T failed: {e}; OpenSSH's default files were read)")
     });
     match ctx.keys_command {
+        // The program alone: its arguments may hold a token.
         Some(command) => Some((
             Category::AuthFailed,
             format!(
-                "{user}: {read}{guessed}; sshd also asks its AuthorizedKeysCommand ({command}), which the prober does not run: whether it accepts the key is not known"
+                "{user}: {read}{guessed}; sshd also asks its AuthorizedKeysCommand ({}), which the prober does not run: whether it accepts the key is not known",
+                command.split_whitespace().next().unwrap_or_default()
             ),
         )),
         None => Some((

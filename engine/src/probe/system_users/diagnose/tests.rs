@@ -294,19 +294,21 @@ fn the_effective_authorized_keys_files_decide() {
         "{message}"
     );
 
-    // An AuthorizedKeysCommand may still accept it: not called unregistered.
+    // An AuthorizedKeysCommand may still accept it: not called unregistered. Its arguments
+    // (a token, here) are not repeated.
     let command = keys_diagnosis(
         "/etc/ssh/keys/%u .ssh/authorized_keys",
-        "/usr/bin/sss_ssh_authorizedkeys %u",
+        "/usr/local/bin/keys-from-api --token s3cr3t %u",
         nowhere,
     );
     for login in [Login::NotTried, refused()] {
         let (category, message) = verdict_said(&command, login, false, none());
         assert_eq!(category, Category::AuthFailed);
         assert!(
-            message.contains("AuthorizedKeysCommand (/usr/bin/sss_ssh_authorizedkeys %u)"),
+            message.contains("AuthorizedKeysCommand (/usr/local/bin/keys-from-api)"),
             "{message}"
         );
+        assert!(!message.contains("s3cr3t"), "{message}");
     }
 
     // AuthorizedKeysFile none: no file at all.
