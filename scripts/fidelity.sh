@@ -248,6 +248,18 @@ check_system-users() {
   rc_is 0 || return 1
   ok "deploy: uid 1500 + sudo rule; uidwrong: uid 1601; nologin: not available; expired: account has expired; nosudo: password required; Permission denied: ${evidence[*]} locked pwuser (its own password works)"
 }
+check_system-users-keysfile() {
+  SSH_USER=keyed key_ssh deploy_ed25519 "$ADDR" 'id -un; test -e ~/.ssh || echo no-dot-ssh'
+  rc_is 0 && has '^keyed$' && has '^no-dot-ssh$' || return 1
+  SSH_USER=listed key_ssh deploy_ed25519 "$ADDR" 'id -un'
+  rc_is 0 && has '^listed$' || return 1
+  local user
+  for user in homekeyed unkeyed; do
+    SSH_USER=$user key_ssh deploy_ed25519 "$ADDR" 'id -u'
+    rc_is 255 && has "^$user@$ADDR: Permission denied \\(publickey,password\\).$" || return 1
+  done
+  ok "keyed: logs in with the key of /etc/ssh/keys/keyed (no ~/.ssh); listed: with its second file's key; Permission denied: homekeyed (key in ~/.ssh only), unkeyed"
+}
 check_prepush-no-include() {
   key_ssh admin_ed25519 "$ADDR" 'echo "sudo=$(sudo -n id -u)"; echo "includes=$(sudo -n grep -c includedir /etc/sudoers)"'
   has '^sudo=0$' && has '^includes=0$' && ok "admin sudo works; /etc/sudoers has no includedir"

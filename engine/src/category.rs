@@ -289,10 +289,10 @@ categories! {
         en: "chown USER:USER the home and ~/.ssh, chmod 700 ~/.ssh, chmod 600 authorized_keys, no group/world write on the home; or delete the user and push again (FAQ item 5).",
         zh: "家目录、~/.ssh 或 authorized_keys 的属主/权限不符合 sshd StrictModes 要求：修正属主为该用户、~/.ssh 为 700、authorized_keys 为 600，家目录不可被组/其他人写；或删除用户后重新推送（FAQ 第 5 条）。";
     SystemUserKeyNotRegistered => "system_user_key_not_registered", Some(Stage::SystemUser),
-        meaning: "The system user's public key is not in its authorized_keys on the asset.",
-        meaning_zh: "系统用户的公钥不在资产上该用户的 authorized_keys 中。",
-        en: "Push the system user again so its key is written, or add the key to ~USER/.ssh/authorized_keys.",
-        zh: "系统用户的公钥不在资产上的 authorized_keys 中：重新推送系统用户，或把公钥加入 ~用户/.ssh/authorized_keys。";
+        meaning: "The system user's public key is in none of the authorized keys files sshd reads for it on the asset (its effective AuthorizedKeysFile, ~/.ssh/authorized_keys by default).",
+        meaning_zh: "系统用户的公钥不在 sshd 为其读取的任何授权密钥文件中（生效的 AuthorizedKeysFile，默认为 ~/.ssh/authorized_keys）。",
+        en: "Push the system user again so its key is written, or add the key to a file the message names (sshd's AuthorizedKeysFile; ~USER/.ssh/authorized_keys by default).",
+        zh: "系统用户的公钥不在 sshd 为其读取的任何 authorized_keys 文件中（生效的 AuthorizedKeysFile，默认为 ~用户/.ssh/authorized_keys）：重新推送系统用户，或把公钥加入消息中列出的文件。";
     SystemUserLocked => "system_user_locked", Some(Stage::SystemUser),
         meaning: "The account is locked on the asset (passwd -l / usermod -L).",
         meaning_zh: "该账号在资产上已被锁定（passwd -l / usermod -L）。",

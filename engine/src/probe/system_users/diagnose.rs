@@ -1,7 +1,7 @@
 //! Root-cause diagnosis of system users, through the admin session: ONE script, run as
 //! root, gathers for every user in question its passwd and shadow state (never a hash),
-//! the sshd policy that applies to it, its home, `.ssh` and authorized_keys, and its
-//! sudo rule. The verdict is decided here, from that output.
+//! the sshd policy that applies to it, the authorized keys files sshd reads for it (and the
+//! directories above them), and its sudo rule. The verdict is decided here, from that output.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use russh::keys::PublicKeyBase64;
 
+use super::keys_files::{self, KeyContext, KeysFile, PathStat};
 use super::sshd_policy::Filters;
 use crate::category::Category;
 use crate::credentials::Credential;
@@ -31,22 +32,46 @@ const FUNCTION: &str = r#"d() {
   getent shadow "$u" | awk -F: -v i="$i" '{
     s = ($2 == "") ? "empty" : (substr($2, 1, 1) == "!") ? "locked" : (substr($2, 1, 1) == "*") ? "nopassword" : "set"
     print i ".shadow=" s ":" $3 ":" $4 ":" $5 ":" $6 ":" $7 ":" $8 }'
-  policy=$(sshd -T -C "user=$u,host=$chost,addr=$caddr" 2>&1)
-  printf '%s\n' "$policy" | grep -Ei '^(allowusers|denyusers|allowgroups|denygroups|usepam|strictmodes) ' | sed "s/^/$i.sshd=/"
-  akf=$(printf '%s\n' "$policy" | sed -n 's/^authorizedkeysfile //p' | awk '{ print $1 }')
-  [ -n "$akf" ] || akf=.ssh/authorized_keys
-  akf=$(printf '%s\n' "$akf" | awk -v h="$home" -v u="$u" '{ gsub(/%h/, h); gsub(/%u/, u); gsub(/%%/, "%"); print }')
-  case $akf in /*) ;; *) akf="$home/$akf" ;; esac
-  for f in "$home" "$home/.ssh" "$akf"; do
-    if [ -e "$f" ]; then echo "$i.stat=$(stat -c '%U|%G|%a|%F' -- "$f")|$f"; else echo "$i.stat=-|-|-|missing|$f"; fi
-  done
-  if [ -n "$want_key" ]; then
-    if [ -r "$akf" ]; then
-      if grep -qF -- "$want_key" "$akf"; then echo "$i.key=present"; else echo "$i.key=absent"; fi
-    else
-      echo "$i.key=nofile"
+  uid=$(printf '%s\n' "$p" | cut -d: -f3)
+  # Run as root with /usr/sbin on PATH (the preamble): sshd -T reads the host keys.
+  policy=$(sshd -T -C "user=$u,host=$chost,addr=$caddr" 2>&1) || {
+    printf '%s\n' "$policy" | head -n 1 | sed "s/^/$i.sshd_error=/"
+    policy=
+  }
+  printf '%s\n' "$policy" | grep -Ei '^(allowusers|denyusers|allowgroups|denygroups|usepam|strictmodes|authorizedkeysfile|authorizedkeyscommand) ' | sed "s/^/$i.sshd=/"
+  files=$(printf '%s\n' "$policy" | sed -n 's/^authorizedkeysfile //p')
+  # Without sshd -T's answer, OpenSSH's compiled-in default.
+  [ -n "$files" ] || files='.ssh/authorized_keys .ssh/authorized_keys2'
+  set -f
+  for t in $files; do
+    [ "$t" = none ] && continue
+    # sshd's tokens in one pass (so %%u stays %u), the values never read as awk code.
+    f=$(t=$t h=$home n=$u U=$uid awk 'BEGIN {
+      s = ENVIRON["t"]; out = ""
+      while ((k = index(s, "%")) > 0) {
+        c = substr(s, k + 1, 1)
+        if (c == "%") r = "%"; else if (c == "h") r = ENVIRON["h"]; else if (c == "u") r = ENVIRON["n"]
+        else if (c == "U") r = ENVIRON["U"]; else r = "%" c
+        out = out substr(s, 1, k - 1) r; s = substr(s, k + 2)
+      }
+      print out s }')
+    case $f in /*) ;; *) f="$home/$f" ;; esac
+    if [ -z "$want_key" ]; then state=unchecked
+    elif [ ! -e "$f" ]; then state=missing
+    elif [ ! -f "$f" ]; then state=notfile
+    elif grep -qF -- "$want_key" "$f"; then state=present
+    else state=absent
     fi
-  fi
+    echo "$i.keys_file=$state|$f"
+    # The file, then each directory above it up to the home or /, as StrictModes walks them.
+    c=$f
+    while [ -e "$c" ]; do
+      echo "$i.stat=$(stat -c '%U|%G|%a|%F' -- "$c")|$c"
+      case $c in "$home" | / | .) break ;; esac
+      c=$(dirname -- "$c")
+    done
+  done
+  set +f
   if [ -n "$want_sudo" ]; then
     sudo -n -l -U "$u" 2>&1 | head -n 40 | sed "s/^/$i.sudo_l=/"
   fi
@@ -91,15 +116,6 @@ pub fn script(users: &[&Credential], client_addr: Option<IpAddr>) -> String {
     script
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathStat {
-    pub path: String,
-    pub owner: String,
-    pub group: String,
-    pub mode: u32,
-    pub kind: String,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shadow {
     pub status: String,
@@ -119,8 +135,10 @@ pub struct UserFindings {
     pub groups: Vec<String>,
     pub shadow: Option<Shadow>,
     pub sshd: Vec<String>,
-    pub stats: Vec<PathStat>,
-    pub key: Option<String>,
+    /// Why `sshd -T` gave nothing, when it failed.
+    pub sshd_error: Option<String>,
+    /// The files of the effective AuthorizedKeysFile, in sshd's order.
+    pub keys_files: Vec<KeysFile>,
     pub sudo_rules: Vec<String>,
     /// The user's block ended: output cut short (the output cap, a dropped channel) is
     /// never judged.
@@ -184,19 +202,14 @@ fn user_line(f: &mut UserFindings, field: &str, value: &str) {
             });
         }
         "sshd" => f.sshd.push(value.to_string()),
+        "sshd_error" => f.sshd_error = Some(value.to_string()),
+        "keys_file" => f.keys_files.extend(KeysFile::parse(value)),
+        // A file's chain follows its keys_file line.
         "stat" => {
-            let parts: Vec<&str> = value.splitn(5, '|').collect();
-            if let [owner, group, mode, kind, path] = parts[..] {
-                f.stats.push(PathStat {
-                    path: path.to_string(),
-                    owner: owner.to_string(),
-                    group: group.to_string(),
-                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
-                    kind: kind.to_string(),
-                });
+            if let (Some(file), Some(stat)) = (f.keys_files.last_mut(), PathStat::parse(value)) {
+                file.chain.push(stat);
             }
         }
-        "key" => f.key = Some(value.to_string()),
         "sudo_l" => f.sudo_rules.push(value.to_string()),
         "done" => f.done = true,
         _ => {}
@@ -251,7 +264,9 @@ pub fn judge(
             sudo_note(sudo)
         )),
         Login::NotTried => Ok(format!(
-            "{user}: only its public key is known, so no login was tried; account, shell, sshd policy, key and permissions are right{}",
+            "{user}: only its public key is known, so no login was tried; account, shell, sshd policy, key and permissions are right{}{}",
+            keys_files::holding(&f.keys_files)
+                .map_or(String::new(), |path| format!(" (the key is in {path})")),
             sudo_note(sudo)
         )),
         Login::ShellRefused(text) => Err(Failure::at_home(
@@ -288,8 +303,8 @@ fn account_cause(ctx: &Context<'_>, f: &UserFindings) -> Option<Cause> {
 }
 
 /// Why a login that did not work failed, in the order sshd meets the causes: the shell,
-/// sshd's filters, expiry, the lock, then the key (home permissions, authorized_keys) or
-/// the password.
+/// sshd's filters, expiry, the lock, then the key (the files sshd reads for it, and their
+/// permissions) or the password.
 fn login_cause(ctx: &Context<'_>, login: &Login, f: &UserFindings, d: &Diagnosis) -> Option<Cause> {
     let user = ctx.credential.username.as_str();
     let by_password = ctx.credential.password_only();
@@ -328,20 +343,13 @@ fn login_cause(ctx: &Context<'_>, login: &Login, f: &UserFindings, d: &Diagnosis
             )
         });
     }
-    let strict = sshd_setting(f, "strictmodes").is_none_or(|v| v == "yes");
-    if let Some(problem) = home_problem(user, f, strict) {
-        return Some((Category::SystemUserHomePermissions, problem));
-    }
-    let file = f
-        .stats
-        .last()
-        .map_or("authorized_keys", |s| s.path.as_str());
-    let unregistered = match f.key.as_deref() {
-        Some("absent") => format!("{user}: the key is not in {file}"),
-        Some("nofile") => format!("{user}: {file} does not exist or cannot be read"),
-        _ => return None,
+    let keys = KeyContext {
+        key_known: matches!(ctx.credential.expect.public_key, Some(Ok(_))),
+        strict_modes: sshd_setting(f, "strictmodes").is_none_or(|v| v == "yes"),
+        keys_command: sshd_setting(f, "authorizedkeyscommand").filter(|c| *c != "none"),
+        error: f.sshd_error.as_deref(),
     };
-    Some((Category::SystemUserKeyNotRegistered, unregistered))
+    keys_files::key_cause(user, &f.groups, &f.keys_files, &keys)
 }
 
 pub(super) fn uid_note(uid: Option<u32>) -> String {
@@ -416,46 +424,6 @@ fn date(days: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// What sshd's StrictModes refuses, or what keeps the user from reading its keys.
-fn home_problem(user: &str, f: &UserFindings, strict: bool) -> Option<String> {
-    for (i, stat) in f.stats.iter().enumerate() {
-        if stat.kind == "missing" {
-            // A missing .ssh or authorized_keys means an unregistered key, not permissions.
-            return (i == 0).then(|| format!("{user}'s home {} does not exist", stat.path));
-        }
-        let shown = format!(
-            "{} (owner {}, group {}, mode {:o})",
-            stat.path, stat.owner, stat.group, stat.mode
-        );
-        if strict && stat.owner != user && stat.owner != "root" {
-            return Some(format!(
-                "{shown} is owned by neither {user} nor root: sshd's StrictModes refuses it"
-            ));
-        }
-        if strict && stat.mode & 0o022 != 0 {
-            return Some(format!(
-                "{shown} is writable by group or others: sshd's StrictModes refuses it"
-            ));
-        }
-        let is_file = i == 2;
-        let needed = if is_file { 0o4 } else { 0o1 };
-        let bits = if stat.owner == user {
-            stat.mode >> 6
-        } else if f.groups.contains(&stat.group) {
-            stat.mode >> 3
-        } else {
-            stat.mode
-        };
-        if bits & needed == 0 {
-            let what = if is_file { "read" } else { "enter" };
-            return Some(format!(
-                "{shown}: {user} cannot {what} it, so sshd cannot read its keys"
-            ));
-        }
-    }
-    None
 }
 
 /// The pushed rule is `USER ALL=(ALL) NOPASSWD: <commands>`; every command must be

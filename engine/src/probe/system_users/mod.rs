@@ -3,6 +3,7 @@
 //! through the admin session says why.
 
 mod diagnose;
+mod keys_files;
 mod sshd_policy;
 
 pub use diagnose::{Diagnosis, Login, UserFindings};

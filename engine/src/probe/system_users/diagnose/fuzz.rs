@@ -9,6 +9,8 @@ use crate::credentials::Expectations;
 use crate::probe::Probed;
 use crate::report::Record;
 
+const KEY: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIPesEvi92deOruCAQU593979K64hJdAKdn+15JFg61GN";
+
 fn credential() -> Credential {
     Credential {
         name: "deploy-cred".into(),
@@ -29,7 +31,8 @@ fn output_like() -> impl Strategy<Value = String> {
         Just("end".to_string()),
         "today=[0-9-]{0,8}",
         "visudo(_rc)?=.{0,40}",
-        "[0-3]\\.(exists|passwd|shell_listed|groups|shadow|sshd|stat|key|sudo_l|done)=.{0,80}",
+        "[0-3]\\.(exists|passwd|shell_listed|groups|shadow|sshd|sshd_error|keys_file|stat|sudo_l|done)=.{0,80}",
+        "[0-3]\\.keys_file=(present|absent|missing|notfile|unchecked|[a-z]{0,8})\\|[^\n]{0,30}",
         "[0-3]\\.passwd=([^:\n]{0,8}:){6,8}[^:\n]{0,8}",
         "[0-3]\\.shadow=[a-z]{0,8}(:[0-9-]{0,6}){0,8}",
         "[0-3]\\.stat=([^|\n]{0,8}\\|){4,6}[^\n]{0,20}",
@@ -40,7 +43,7 @@ fn output_like() -> impl Strategy<Value = String> {
 }
 
 fn findings_size(f: &UserFindings) -> usize {
-    let texts = [&f.home, &f.shell, &f.key];
+    let texts = [&f.home, &f.shell, &f.sshd_error];
     texts
         .iter()
         .map(|t| t.as_ref().map_or(0, String::len))
@@ -50,9 +53,15 @@ fn findings_size(f: &UserFindings) -> usize {
             .flat_map(|lines| lines.iter())
             .map(String::len)
             .sum::<usize>()
-        + f.stats
+        + f.keys_files
             .iter()
-            .map(|s| s.path.len() + s.owner.len() + s.group.len() + s.kind.len())
+            .map(|k| {
+                k.path.len()
+                    + k.chain
+                        .iter()
+                        .map(|s| s.path.len() + s.owner.len() + s.group.len() + s.kind.len())
+                        .sum::<usize>()
+            })
             .sum::<usize>()
 }
 
@@ -63,9 +72,15 @@ proptest! {
         let size: usize = d.users.values().map(findings_size).sum();
         prop_assert!(size <= stdout.len());
         prop_assert!(d.users.len() <= stdout.lines().count());
-        let cred = credential();
-        let ctx = Context { credential: &cred, client_addr: None };
-        for f in d.users.values() {
+        // Without a public key (an agent's) and with one, which the key files are searched for.
+        let key = russh::keys::parse_public_key_base64(KEY).unwrap();
+        let with_key = Credential {
+            expect: Expectations { public_key: Some(Ok(key)), ..Expectations::default() },
+            ..credential()
+        };
+        let creds = [credential(), with_key];
+        for (f, cred) in d.users.values().flat_map(|f| creds.iter().map(move |c| (f, c))) {
+            let ctx = Context { credential: cred, client_addr: None };
             for login in [Login::NotTried, Login::Refused("refused".into()), Login::ShellRefused(stdout.clone())] {
                 let verdict = judge(&ctx, &login, f, &d);
                 let probed = Probed {
@@ -93,7 +108,7 @@ proptest! {
         let mut text = format!(
             "{MARKER}\ntoday=20000\n0.exists=1\n0.passwd=deploy:x:{uid}:{uid}::{home}:{shell}\n\
              0.shell_listed=1\n0.groups={}\n0.shadow=set:{last_change}:0:99999:7::{}:\n\
-             0.stat=deploy|deploy|{mode:o}|directory|{home}\n0.key=present\n",
+             0.keys_file=present|{home}/.ssh/authorized_keys\n0.stat=deploy|deploy|{mode:o}|directory|{home}\n",
             groups.join(" "),
             expire.map_or(String::new(), |e| e.to_string()),
         );
@@ -114,8 +129,8 @@ proptest! {
             (shadow.status.as_str(), shadow.last_change, shadow.max_days, shadow.expire),
             ("set", Some(last_change), Some(99999), expire)
         );
-        prop_assert_eq!(f.stats[0].mode, mode);
-        prop_assert_eq!(&f.stats[0].path, &home);
+        prop_assert_eq!(f.keys_files[0].chain[0].mode, mode);
+        prop_assert_eq!(&f.keys_files[0].chain[0].path, &home);
         prop_assert_eq!(&f.sudo_rules, &rules);
         prop_assert!(f.done);
     }
