@@ -130,6 +130,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
     let koko = KokoTarget::new(host, port, Arc::new(jms), args.ws_port);
     let spec = Spec {
         inventory: args.inventory.as_deref(),
+        jumpserver: None,
         read: args.read.options(),
         results: &args.results,
         probe: &args.probe,
@@ -145,6 +146,8 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
 /// What one run is given.
 struct Spec<'a> {
     inventory: Option<&'a Path>,
+    /// `--jumpserver`: the assets come from its API.
+    jumpserver: Option<&'a crate::jumpserver::JumpServerArgs>,
     read: ReadOptions,
     results: &'a ResultsArgs,
     probe: &'a ProbeArgs,
@@ -161,6 +164,7 @@ impl<'a> Spec<'a> {
     fn of(args: &'a CheckArgs, credentials: Credentials, mode: Mode, command: &'a str) -> Spec<'a> {
         Spec {
             inventory: args.inventory.as_deref(),
+            jumpserver: Some(&args.jumpserver),
             read: args.read.options(),
             results: &args.results,
             probe: &args.probe,
@@ -193,8 +197,13 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         output.output.as_deref(),
         &inputs,
     )?;
+    let api = match spec.jumpserver {
+        Some(args) => args.open(spec.read.allow_empty).await?,
+        None => None,
+    };
     let inventory = match crate::rerun::from(spec.results, spec.read.allow_empty, output.quiet)? {
         Some(picked) => Some(picked),
+        None if api.is_some() => api,
         None => {
             let inventory = spec
                 .inventory

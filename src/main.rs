@@ -9,6 +9,7 @@ mod diff;
 mod exit;
 mod explain;
 mod farm;
+mod jumpserver;
 mod output;
 mod rerun;
 mod signals;

@@ -9,6 +9,7 @@ pub mod address;
 pub mod category;
 pub mod credentials;
 pub mod inventory;
+pub mod jumpserver;
 pub mod known_hosts;
 pub mod limits;
 pub mod local_checks;
