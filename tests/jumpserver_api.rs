@@ -51,6 +51,7 @@ fn config(version: Version, assets: Vec<Asset>) -> Config {
         tokens: vec![TOKEN.into()],
         nodes: Vec::new(),
         assets,
+        fail_from_offset: None,
     }
 }
 
@@ -236,6 +237,32 @@ async fn a_3x_api_with_a_token_filtered_by_node_and_search() {
     let records = run.records();
     assert_eq!(records.len(), 1, "{}", run.stdout);
     assert_eq!(records[0]["name"], scenarios::OK_SUDO.name);
+}
+
+#[tokio::test]
+async fn a_page_that_fails_later_ends_the_listing_with_an_invalid_result() {
+    let lab = Lab::start(&[scenarios::OK_ROOT, scenarios::OK_SUDO, scenarios::JUMP_OK])
+        .await
+        .expect("lab starts");
+    let mut api_config = config(Version::V4, assets_of(&lab));
+    api_config.fail_from_offset = Some(2);
+    let api = FakeJumpServer::start(api_config).await.expect("fake API");
+
+    let run = check(&lab, &api, &access_key(), &["--jumpserver-page-size", "1"]).await;
+
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let records = run.records();
+    assert_eq!(records.len(), 3, "{}", run.stdout);
+    // Records come as probes end: the page's result may come before the probes'.
+    let invalid: Vec<_> = records
+        .iter()
+        .filter(|r| r["category"] == Category::InventoryInvalid.id())
+        .collect();
+    assert_eq!(invalid.len(), 1, "{}", run.stdout);
+    let message = invalid[0]["message"].as_str().unwrap();
+    for part in ["field page", "assets from offset 2 not read", "HTTP 500"] {
+        assert!(message.contains(part), "{message}");
+    }
 }
 
 #[tokio::test]

@@ -92,19 +92,20 @@ impl Iterator for Listing {
     type Item = Entry;
 
     fn next(&mut self) -> Option<Entry> {
-        if self.page.is_empty() && self.more {
-            if let Err(error) = self.next_page() {
-                // Later pages cannot be trusted to line up: the listing ends here.
-                self.more = false;
-                self.position += 1;
-                return Some(Entry::Invalid(InvalidRow {
-                    line: self.position,
-                    name: None,
-                    host: None,
-                    field: "page".into(),
-                    reason: format!("assets from offset {} not read: {error}", self.offset),
-                }));
-            }
+        if self.page.is_empty()
+            && self.more
+            && let Err(error) = self.next_page()
+        {
+            // Later pages cannot be trusted to line up: the listing ends here.
+            self.more = false;
+            self.position += 1;
+            return Some(Entry::Invalid(InvalidRow {
+                line: self.position,
+                name: None,
+                host: None,
+                field: "page".into(),
+                reason: format!("assets from offset {} not read: {error}", self.offset),
+            }));
         }
         let asset = self.page.pop_front()?;
         self.position += 1;
