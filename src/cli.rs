@@ -56,7 +56,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["inventory", "from"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "from", "jumpserver"])))]
 pub struct CheckArgs {
     /// CSV inventory (ours or a JumpServer export), or a list of host[:port] lines; `-`
     /// reads stdin.
@@ -64,6 +64,9 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub read: InventoryArgs,
+
+    #[command(flatten)]
+    pub jumpserver: crate::jumpserver::JumpServerArgs,
 
     /// TOML file defining the credentials the inventory's admin_user column names.
     #[arg(long, value_name = "FILE", help_heading = INVENTORY)]

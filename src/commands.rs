@@ -164,6 +164,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
     let koko = KokoTarget::new(host, port, Arc::new(jms), args.ws_port);
     let spec = Spec {
         inventory: args.inventory.as_deref(),
+        jumpserver: None,
         read: args.read.options(),
         results: &args.results,
         probe: &args.probe,
@@ -183,6 +184,8 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
 /// What one run is given.
 struct Spec<'a> {
     inventory: Option<&'a Path>,
+    /// `--jumpserver`: the assets come from its API.
+    jumpserver: Option<&'a crate::jumpserver::JumpServerArgs>,
     read: ReadOptions,
     results: &'a ResultsArgs,
     probe: &'a ProbeArgs,
@@ -208,6 +211,7 @@ impl<'a> Spec<'a> {
     ) -> Spec<'a> {
         Spec {
             inventory: args.inventory.as_deref(),
+            jumpserver: Some(&args.jumpserver),
             read: args.read.options(),
             results: &args.results,
             probe: &args.probe,
@@ -227,6 +231,13 @@ impl<'a> Spec<'a> {
     fn source(&self) -> String {
         if let Some(source) = self.source {
             return source.to_string();
+        }
+        if let Some(url) = self.jumpserver.and_then(|api| api.jumpserver.as_deref()) {
+            // The server, not the URL: the class stays put whatever path or scheme is typed.
+            return url::Url::parse(url)
+                .ok()
+                .and_then(|url| url.host_str().map(String::from))
+                .unwrap_or_else(|| "jumpserver".into());
         }
         match self.results.from.as_deref().or(self.inventory) {
             Some(path) if path == Path::new("-") => "stdin".to_string(),
@@ -249,6 +260,15 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         ("results file read by --from", spec.results.from.as_deref()),
         ("credentials file", spec.credentials_file),
         ("known_hosts file", settings.known_hosts.as_deref()),
+        (
+            "JumpServer credentials file",
+            spec.jumpserver
+                .and_then(|api| api.jumpserver_auth.as_deref()),
+        ),
+        (
+            "JumpServer CA file",
+            spec.jumpserver.and_then(|api| api.jumpserver_ca.as_deref()),
+        ),
     ]
     .into_iter()
     .filter_map(|(what, path)| Some((what, path?)))
@@ -258,8 +278,13 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         output.output.as_deref(),
         &inputs,
     )?;
+    let api = match spec.jumpserver {
+        Some(args) => args.open(spec.read.allow_empty).await?,
+        None => None,
+    };
     let inventory = match crate::rerun::from(spec.results, spec.read.allow_empty, output.quiet)? {
         Some(picked) => Some(picked),
+        None if api.is_some() => api,
         None => {
             let inventory = spec
                 .inventory

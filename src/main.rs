@@ -10,6 +10,7 @@ mod diff;
 mod exit;
 mod explain;
 mod farm;
+mod jumpserver;
 mod manpage;
 mod output;
 mod rerun;

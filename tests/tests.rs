@@ -12,6 +12,7 @@ mod farm;
 mod hostile;
 mod input;
 mod interrupt;
+mod jumpserver_api;
 mod junit;
 mod koko;
 mod koko_fixture;

@@ -10,6 +10,7 @@ pub mod category;
 pub mod credentials;
 pub mod i18n;
 pub mod inventory;
+pub mod jumpserver;
 pub mod known_hosts;
 pub mod limits;
 pub mod local_checks;
