@@ -120,6 +120,7 @@ pub struct GatewayArgs {
     #[arg(
         long,
         value_name = "FILE",
+        help_heading = GATEWAY,
         requires = "key",
         conflicts_with = "key_passphrase_env"
     )]

@@ -29,6 +29,7 @@ pub enum ApiVersion {
     /// 3.x/4.x's paths if the server has them, else 1.4's.
     #[default]
     Auto,
+    /// 1.4, whose access keys sign with its own `Sign` scheme.
     #[cfg_attr(feature = "clap", value(name = "1.4"))]
     V1_4,
     /// 3.x and 4.x.
