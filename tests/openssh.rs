@@ -435,3 +435,35 @@ async fn the_configs_host_key_checking_applies_unless_the_command_line_says() {
         serde_json::json!(["ConnectTimeout 7"])
     );
 }
+
+/// A row its ssh_config entry cannot route (a ProxyJump chain) is an invalid row, unless
+/// it is inactive: then it is skipped, as any inactive row.
+#[tokio::test]
+async fn an_inactive_row_is_skipped_even_if_the_config_cannot_route_it() {
+    let home = Home::new();
+    let key = home.key(".ssh/ops_key", &ed25519(), None);
+    home.file(
+        ".ssh/config",
+        "Host chained-*\n  ProxyJump a@127.0.0.1:1,b@127.0.0.1:2\n",
+    );
+    let known_hosts = home.path("known_hosts");
+    let args = [
+        "-l",
+        "ops",
+        "-i",
+        key.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ];
+    let inventory = "name,host,active\non,chained-on,true\noff,chained-off,false\n";
+    let run = home.check(inventory, &args, &[]).await;
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert_eq!(run.record("on")["category"], "inventory_invalid");
+    assert!(
+        run.record("on")["message"]
+            .as_str()
+            .unwrap()
+            .contains("ProxyJump")
+    );
+    assert_eq!(run.record("off")["category"], "skipped", "{}", run.stdout);
+}

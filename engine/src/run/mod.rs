@@ -341,6 +341,11 @@ impl Run {
         // Before anything names the asset: its port may come from -p or the ssh_config.
         let route = match self.openssh.as_ref().map(|o| o.route(&asset)).transpose() {
             Ok(route) => route,
+            // An inactive row is skipped whatever its ssh_config entry says.
+            Err(_) if asset.skip.is_some() => {
+                let reason = asset.skip.as_deref().unwrap_or_default();
+                return Plan::Report(Box::new(Record::skipped(&asset, reason, self.lang)));
+            }
             Err(reason) => {
                 let record = Record::unusable(path, &asset, Field::Host, &reason, self.lang);
                 return Plan::Report(Box::new(record));
