@@ -38,6 +38,10 @@ pub struct JumpServerArgs {
     /// Assets asked for per request (JumpServer 4 gives at most 1000).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..=1000), requires = "jumpserver")]
     pub jumpserver_page_size: u32,
+    /// Accept a plain http:// address that is not loopback: the API's credentials then
+    /// cross the network unencrypted.
+    #[arg(long, requires = "jumpserver")]
+    pub jumpserver_allow_http: bool,
 }
 
 impl JumpServerArgs {
@@ -56,6 +60,7 @@ impl JumpServerArgs {
             api: self.jumpserver_api,
             ca: self.jumpserver_ca.clone(),
             page_size: self.jumpserver_page_size,
+            allow_http: self.jumpserver_allow_http,
         };
         // The client blocks: off the runtime's threads.
         let entries =

@@ -54,6 +54,9 @@ pub struct Source {
     pub ca: Option<PathBuf>,
     /// Assets per request (JumpServer 4 answers at most 1000).
     pub page_size: u32,
+    /// Plain http to an address that is not loopback: a token would cross the network in
+    /// the clear, and a signed request could be replayed while its Date is accepted.
+    pub allow_http: bool,
 }
 
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
@@ -103,7 +106,7 @@ pub enum ApiError {
 /// Opens the asset list: checks the credentials and reads the first page, so a wrong key,
 /// an unreachable server or a filter that matches nothing is said before any probe.
 pub fn open(source: Source, allow_empty: bool) -> Result<Entries, ApiError> {
-    let base = base_url(&source.url)?;
+    let base = base_url(&source.url, source.allow_http)?;
     let mut client = Client::new(
         &base,
         source.auth.clone(),
@@ -130,7 +133,7 @@ pub fn open(source: Source, allow_empty: bool) -> Result<Entries, ApiError> {
     })
 }
 
-fn base_url(text: &str) -> Result<url::Url, ApiError> {
+fn base_url(text: &str, allow_http: bool) -> Result<url::Url, ApiError> {
     let bad = |reason: &str| ApiError::BadUrl {
         url: crate::text::shown(text),
         reason: reason.to_string(),
@@ -138,6 +141,17 @@ fn base_url(text: &str) -> Result<url::Url, ApiError> {
     let url = url::Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("give an http:// or https:// address"));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback && !allow_http {
+        return Err(bad(
+            "plain http would send the API's credentials unencrypted: give https://, or --jumpserver-allow-http if this network is trusted",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(bad(
@@ -169,4 +183,22 @@ fn detect(client: &mut Client) -> Result<ApiVersion, ApiError> {
         tried: format!("({} or {})", pages::V3_ASSETS, pages::V14_ASSETS),
         advice: "is this JumpServer's address (the one its web UI is on)?",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_url;
+
+    #[test]
+    fn plain_http_is_taken_on_loopback_only_unless_allowed() {
+        for local in ["http://127.0.0.1:8080", "http://[::1]:80/", "http://localhost"] {
+            assert!(base_url(local, false).is_ok(), "{local}");
+        }
+        for remote in ["http://jms.example.com", "http://10.0.0.5"] {
+            let refused = base_url(remote, false).unwrap_err().to_string();
+            assert!(refused.contains("--jumpserver-allow-http"), "{refused}");
+            assert!(base_url(remote, true).is_ok(), "{remote}");
+        }
+        assert!(base_url("https://jms.example.com", false).is_ok());
+    }
 }
