@@ -63,8 +63,9 @@ const FUNCTION: &str = r#"d() {
     else state=absent
     fi
     echo "$i.keys_file=$state|$f"
-    # The file, then each directory above it up to the home or /, as StrictModes walks them.
-    c=$f
+    # The file, then each directory above it up to the home or /, as StrictModes walks
+    # them: from where links lead (sshd's realpath), a link's own mode being always 777.
+    c=$(readlink -f -- "$f" 2>/dev/null) && [ -n "$c" ] || c=$f
     while [ -e "$c" ]; do
       echo "$i.stat=$(stat -c '%U|%G|%a|%F' -- "$c")|$c"
       case $c in "$home" | / | .) break ;; esac

@@ -473,9 +473,11 @@ fn shadow_days_read_as_dates() {
 fn the_script_reads_every_file_of_authorized_keys_file() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().to_str().unwrap();
-    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    // sshd judges where a link leads (realpath), not the link, whose mode is always 777.
+    std::fs::create_dir(dir.path().join("keys.real")).unwrap();
+    std::os::unix::fs::symlink("keys.real", dir.path().join("keys")).unwrap();
     std::fs::write(
-        dir.path().join("keys/root"),
+        dir.path().join("keys.real/root"),
         format!("ssh-ed25519 {KEY} held\n"),
     )
     .unwrap();
@@ -523,14 +525,16 @@ fn the_script_reads_every_file_of_authorized_keys_file() {
         ],
         "{stdout}"
     );
-    // The chain walks from the file up to /, the home being elsewhere.
+    // The chain walks from the file, links resolved, up to /, the home being elsewhere.
     let chain: Vec<&str> = root.keys_files[2]
         .chain
         .iter()
         .map(|s| s.path.as_str())
         .collect();
-    assert_eq!(chain.first(), Some(&held.as_str()));
-    assert_eq!(chain.get(1).copied(), Some(format!("{base}/keys").as_str()));
+    let real = format!("{base}/keys.real");
+    assert_eq!(chain.first().copied(), Some(format!("{real}/root").as_str()));
+    assert_eq!(chain.get(1).copied(), Some(real.as_str()));
+    assert!(root.keys_files[2].chain.iter().all(|s| s.kind != "symbolic link"));
     assert_eq!(chain.last(), Some(&"/"));
     assert_eq!(root.sshd_error, None);
 
