@@ -205,20 +205,18 @@ fn a_jump_host_takes_its_own_host_key_and_timeout_options() {
 
 #[test]
 fn an_unreadable_known_hosts_file_is_said_once_and_takes_no_key() {
-    // A directory: it exists, but cannot be read as a file.
-    let config = "Host *\n  UserKnownHostsFile ~/.ssh\n";
+    // Not text: it cannot be read, but could be appended to.
+    let config = "Host *\n  UserKnownHostsFile ~/bad_known_hosts\n";
     let (dir, openssh) = openssh(config, CommandLine::default());
+    let bad = dir.path().join("bad_known_hosts");
+    std::fs::write(&bad, b"\xff\xfe\n").unwrap();
     let first = openssh.route(&asset("a", None)).unwrap().settings;
     let second = openssh.route(&asset("b", None)).unwrap().settings;
     let notes = openssh.fresh_notes();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("UserKnownHostsFile"), "{}", notes[0]);
     let known_hosts = first.known_hosts.unwrap();
-    assert_eq!(
-        known_hosts.path(),
-        dir.path().join(".ssh"),
-        "not another file"
-    );
+    assert_eq!(known_hosts.path(), bad, "not another file");
     assert!(Arc::ptr_eq(&known_hosts, &second.known_hosts.unwrap()));
     let key = russh::keys::PrivateKey::random(
         &mut russh::keys::key::safe_rng(),
@@ -226,8 +224,12 @@ fn an_unreadable_known_hosts_file_is_said_once_and_takes_no_key() {
     )
     .unwrap();
     assert!(known_hosts.learn("a", key.public_key()).is_err());
-    assert!(
-        known_hosts.learned().1.is_some(),
-        "reported with the run's end"
+    let (learned, error) = known_hosts.learned();
+    assert_eq!(learned, 0);
+    assert!(error.is_some(), "reported with the run's end");
+    assert_eq!(
+        std::fs::read(&bad).unwrap(),
+        b"\xff\xfe\n",
+        "left as it was"
     );
 }
