@@ -368,8 +368,8 @@ impl OpenSsh {
 
     /// A jump host as ssh reaches it: its alias through the config (HostName, Port,
     /// User, IdentityFile, the agent, the host key and timeout options), logged in to
-    /// with what ssh would try. The command line's
-    /// credential is not used there, as with `ssh -J`.
+    /// with what ssh would try. The command line's credential is not used there, as
+    /// with `ssh -J`.
     fn jump_host(&self, spec: &JumpSpec) -> Result<Arc<JumpHost>, String> {
         let options = self.lookup(&spec.host);
         let host = match &options.host_name {
