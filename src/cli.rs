@@ -221,9 +221,10 @@ pub struct OpenSshArgs {
     /// its ssh_config entry), not with --user's credential.
     #[arg(long, short = 'J', value_name = "[USER@]HOST[:PORT]", value_parser = parse_jump)]
     pub jump: Option<prober_engine::openssh::JumpSpec>,
-    /// The ssh_config to read without --credentials [default: ~/.ssh/config]; `none`
-    /// reads none. HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
-    /// StrictHostKeyChecking and ConnectTimeout are used; the command line wins.
+    /// The ssh_config to read [default: ~/.ssh/config]; `none` reads none. With
+    /// --credentials it serves -J's jump host alone. HostName, User, Port, IdentityFile,
+    /// IdentitiesOnly, IdentityAgent, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking
+    /// and ConnectTimeout are used; the command line wins.
     #[arg(long, short = 'F', value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
 }

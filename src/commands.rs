@@ -1,5 +1,6 @@
 //! The subcommands, wired from the pieces: credentials, inventory, prober, runner, sinks.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use prober_engine::inventory::{InventoryReader, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::limits;
 use prober_engine::local_checks;
-use prober_engine::openssh::{CommandLine, ConfigFile, Login, OpenSsh};
+use prober_engine::openssh::{CommandLine, ConfigFile, Environment, Login, OpenSsh};
 use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget, human_duration};
 use prober_engine::report::{self, Summary, progress::Progress};
@@ -441,7 +442,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     drop(sink);
     destination.commit()?;
     if !output.quiet {
-        report_end(&summary, &prober, output.lang());
+        report_end(&summary, &prober, spec.openssh.as_deref(), output.lang());
     }
     // A signal that came once every row was done stopped nothing: the verdicts decide.
     let signal = summary.interruption.as_ref().and(signals.first());
@@ -481,27 +482,47 @@ fn abandon(
 }
 
 /// The summary, jump hosts and learned host keys, on stderr.
-fn report_end(summary: &Summary, prober: &Prober, lang: Lang) {
+fn report_end(summary: &Summary, prober: &Prober, openssh: Option<&OpenSsh>, lang: Lang) {
     let mut stderr = io::stderr().lock();
     let _ = summary.write(&mut stderr, lang);
     for line in prober.jump_report() {
         let _ = writeln!(stderr, "{line}");
     }
-    if let Some(known_hosts) = prober.known_hosts() {
-        let file = known_hosts.path().display();
-        match known_hosts.learned() {
-            (_, Some(error)) => {
-                let _ = writeln!(
-                    stderr,
-                    "warning: could not record new host keys in {file}: {error}"
-                );
-            }
-            (0, None) => {}
-            (n, None) => {
-                let _ = writeln!(stderr, "recorded {n} new host key(s) in {file}");
-            }
+    for line in learned_report(prober, openssh) {
+        let _ = writeln!(stderr, "{line}");
+    }
+}
+
+/// Keys learned into, and errors writing, each known_hosts file: the run's and those
+/// ssh_config entries name. One file loaded twice is said once.
+fn learned_report(prober: &Prober, openssh: Option<&OpenSsh>) -> Vec<String> {
+    let mut files: BTreeMap<PathBuf, (usize, Option<String>)> = BTreeMap::new();
+    let from_config = openssh.map(OpenSsh::known_hosts_files).unwrap_or_default();
+    let all = prober
+        .known_hosts()
+        .into_iter()
+        .chain(from_config.iter().map(Arc::as_ref));
+    for known_hosts in all {
+        let (count, error) = known_hosts.learned();
+        let file = files.entry(known_hosts.path().to_path_buf()).or_default();
+        file.0 += count;
+        if file.1.is_none() {
+            file.1 = error;
         }
     }
+    files
+        .into_iter()
+        .filter_map(|(path, learned)| {
+            let file = path.display();
+            match learned {
+                (_, Some(error)) => Some(format!(
+                    "warning: could not record new host keys in {file}: {error}"
+                )),
+                (0, None) => None,
+                (n, None) => Some(format!("recorded {n} new host key(s) in {file}")),
+            }
+        })
+        .collect()
 }
 
 /// The credentials file's, or simple mode's: the command line's credential, else what
@@ -530,14 +551,32 @@ fn credentials(args: &CheckArgs) -> anyhow::Result<(Credentials, Option<Arc<Open
         (true, None) => Login::Defaults,
     };
     let openssh = &args.openssh;
+    let given_config = openssh
+        .ssh_config
+        .as_ref()
+        .filter(|path| path.as_os_str() != "none");
+    if !simple_mode && let Some(path) = given_config {
+        credentials.warnings.push(format!(
+            "-F {}: with --credentials the ssh_config applies only to -J's jump host{}",
+            path.display(),
+            if openssh.jump.is_none() {
+                " (none given: it is not read)"
+            } else {
+                ""
+            }
+        ));
+    }
     if !simple_mode && openssh.port.is_none() && openssh.jump.is_none() {
         return Ok((credentials, None));
     }
-    let config = match (&openssh.ssh_config, simple_mode) {
-        (_, false) => None,
-        (Some(path), true) if path.as_os_str() == "none" => None,
-        (Some(path), true) => Some(path.clone()),
-        (None, true) => OpenSsh::default_config_path(),
+    // With --credentials, the rows' own logins are the file's: the config is read for
+    // -J's jump host alone.
+    let wanted = simple_mode || openssh.jump.is_some();
+    let config = match &openssh.ssh_config {
+        _ if !wanted => None,
+        Some(path) if path.as_os_str() == "none" => None,
+        Some(path) => Some(path.clone()),
+        None => OpenSsh::default_config_path(),
     }
     .map(|path| ConfigFile::load(&path, local_checks::home().as_deref()))
     .transpose()?;
@@ -546,12 +585,12 @@ fn credentials(args: &CheckArgs) -> anyhow::Result<(Credentials, Option<Arc<Open
         user: args.simple.user.clone(),
         port: openssh.port,
         jump: openssh.jump.clone(),
-        host_keys_given: probe.host_keys.host_key_check.is_some()
-            || probe.host_keys.known_hosts.is_some(),
+        host_key_check_given: probe.host_keys.host_key_check.is_some(),
+        known_hosts_given: probe.host_keys.known_hosts.is_some(),
         connect_timeout_given: probe.timeouts.connect_timeout.is_some(),
     };
     let defaults = matches!(login, Login::Defaults);
-    let openssh = OpenSsh::new(config, command_line, login);
+    let openssh = OpenSsh::new(config, command_line, login, Environment::current());
     if defaults {
         let user = args.simple.user.clone().unwrap_or_else(local_user);
         credentials.set_fallback(openssh.defaults_credential(&user));

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use fixtures::agent::Agent;
 use fixtures::keys::PrivateKey;
-use fixtures::keys::{ed25519, write_private};
+use fixtures::keys::{ecdsa, ed25519, openssh_line, write_private};
 use fixtures::ssh::{Account, Shell, SshHost, Stats};
 use fixtures::{Running, inspection::HostModel};
 
@@ -42,15 +42,20 @@ impl Home {
         path
     }
 
-    /// `prober check INVENTORY --format jsonl` with this HOME, plus `extra`.
+    /// `prober check INVENTORY --format jsonl --quiet` with this HOME, plus `extra`.
     async fn check(&self, inventory: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+        let quiet = [&["--quiet"], extra].concat();
+        self.check_saying(inventory, &quiet, env).await
+    }
+
+    /// As [`Home::check`], with the end-of-run report on stderr.
+    async fn check_saying(&self, inventory: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let inventory = self.file("hosts.txt", inventory);
         let mut argv = vec![
             "check".to_string(),
             inventory.display().to_string(),
             "--format".into(),
             "jsonl".into(),
-            "--quiet".into(),
         ];
         argv.extend(extra.iter().map(|s| s.to_string()));
         let home = self.dir.path().to_str().unwrap();
@@ -67,15 +72,18 @@ async fn asset(user: &str, keys: &[&PrivateKey]) -> Running {
 
 /// The fake asset, and what it counts.
 async fn served(user: &str, keys: &[&PrivateKey]) -> (Running, Arc<Stats>) {
-    let account = Account {
+    let host = SshHost::new(vec![account(user, keys)]);
+    let stats = host.stats.clone();
+    (host.serve().await, stats)
+}
+
+fn account(user: &str, keys: &[&PrivateKey]) -> Account {
+    Account {
         name: user.into(),
         password: None,
         keys: keys.iter().map(|k| k.public_key().clone()).collect(),
         shell: Shell::Normal(HostModel::root("asset")),
-    };
-    let host = SshHost::new(vec![account]);
-    let stats = host.stats.clone();
-    (host.serve().await, stats)
+    }
 }
 
 fn only(run: &Run) -> serde_json::Value {
@@ -387,7 +395,7 @@ async fn the_gateway_offers_exactly_one_key() {
 }
 
 /// The config's host key options: its known_hosts file, and `StrictHostKeyChecking yes`
-/// refusing a key that file does not hold; `--host-key-check` wins over it.
+/// refusing a key that file does not hold; `--host-key-check` wins over the latter only.
 #[tokio::test]
 async fn the_configs_host_key_checking_applies_unless_the_command_line_says() {
     let home = Home::new();
@@ -432,7 +440,193 @@ async fn the_configs_host_key_checking_applies_unless_the_command_line_says() {
     assert_eq!(record["category"], "ok", "{record:#}");
     assert_eq!(
         record["ssh_config"],
-        serde_json::json!(["ConnectTimeout 7"])
+        serde_json::json!([
+            "ConnectTimeout 7",
+            format!("UserKnownHostsFile {}", known_hosts.display())
+        ]),
+        "--host-key-check overrides StrictHostKeyChecking alone"
+    );
+    // The key just learned went to the config's file, which `strict` now checks against.
+    let run = home
+        .check(
+            &inventory,
+            &["-l", "deploy", "-i", key, "--host-key-check", "strict"],
+            &[],
+        )
+        .await;
+    assert_eq!(only(&run)["category"], "ok", "{}", run.stdout);
+}
+
+/// A host with an Ed25519 and an ECDSA host key, whose ECDSA key alone is in the file the
+/// config's UserKnownHostsFile names: that file decides the key asked for, so the known
+/// key is checked rather than the other reported unknown, or recorded a second time.
+/// A key learned into such a file is reported as the run ends.
+#[tokio::test]
+async fn the_configs_known_hosts_file_chooses_the_host_key_and_is_reported() {
+    let home = Home::new();
+    let key = ed25519();
+    let host_ecdsa = ecdsa();
+    let mut host = SshHost::new(vec![account("deploy", &[&key])]);
+    host.other_host_keys = vec![host_ecdsa.clone()];
+    let server = host.serve().await;
+    let port = server.addr.port();
+    let key_file = home.key("deploy.key", &key, None);
+    let key = key_file.to_str().unwrap();
+    let known = format!(
+        "[127.0.0.1]:{port} {}\n",
+        openssh_line(host_ecdsa.public_key())
+    );
+    let known_hosts = home.file("cfg_known_hosts", &known);
+    let config = |policy: &str, file: &std::path::Path| {
+        format!(
+            "Host *\n  StrictHostKeyChecking {policy}\n  UserKnownHostsFile {}\n",
+            file.display()
+        )
+    };
+    let inventory = format!("127.0.0.1:{port}\n");
+    home.file(".ssh/config", &config("yes", &known_hosts));
+    let run = home
+        .check(&inventory, &["-l", "deploy", "-i", key], &[])
+        .await;
+    let record = only(&run);
+    assert_eq!(record["category"], "ok", "{record:#}\n{}", run.stderr);
+
+    home.file(".ssh/config", &config("accept-new", &known_hosts));
+    let run = home
+        .check_saying(&inventory, &["-l", "deploy", "-i", key], &[])
+        .await;
+    assert_eq!(only(&run)["category"], "ok", "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&known_hosts).unwrap(),
+        known,
+        "no second key recorded"
+    );
+
+    let empty = home.file("empty_known_hosts", "");
+    home.file(".ssh/config", &config("accept-new", &empty));
+    let run = home
+        .check_saying(&inventory, &["-l", "deploy", "-i", key], &[])
+        .await;
+    assert_eq!(only(&run)["category"], "ok", "{}", run.stderr);
+    let said = format!("recorded 1 new host key(s) in {}", empty.display());
+    assert!(run.stderr.contains(&said), "{}", run.stderr);
+}
+
+/// `IdentitiesOnly yes` and `IdentityAgent none`: the configured identity file is
+/// offered, not the agent's keys (each refused one counts toward MaxAuthTries).
+#[tokio::test]
+async fn identities_only_and_identity_agent_none_keep_the_agent_out() {
+    let home = Home::new();
+    let (in_agent, on_disk) = (ed25519(), ed25519());
+    let server = asset("deploy", &[&in_agent, &on_disk]).await;
+    home.key(".ssh/deploy_key", &on_disk, None);
+    let socket = home.path("agent.sock");
+    let _agent = Agent::start(&socket, &[&in_agent]).await.unwrap();
+    let sock = socket.to_str().unwrap();
+    let inventory = format!("127.0.0.1:{}\n", server.addr.port());
+    for option in ["IdentitiesOnly yes", "IdentityAgent none"] {
+        home.file(
+            ".ssh/config",
+            &format!("Host *\n  {option}\n  IdentityFile ~/.ssh/deploy_key\n"),
+        );
+        let run = home
+            .check(&inventory, &["-l", "deploy"], &[("SSH_AUTH_SOCK", sock)])
+            .await;
+        let record = only(&run);
+        assert_eq!(
+            record["category"], "ok",
+            "{option}: {record:#}\n{}",
+            run.stderr
+        );
+        assert!(
+            message(&record).contains("with publickey ssh-ed25519"),
+            "{option}: {record:#}"
+        );
+    }
+}
+
+/// The jump host's own ssh_config entry sets its host key checking: here a file that
+/// does not hold its key, with `StrictHostKeyChecking yes`.
+#[tokio::test]
+async fn a_jump_host_is_checked_as_its_own_config_entry_says() {
+    let home = Home::new();
+    let (jump_key, asset_key) = (ed25519(), ed25519());
+    let (jump, stats) = served("ops", &[&jump_key]).await;
+    let target = asset("deploy", &[&asset_key]).await;
+    home.key(".ssh/id_ed25519", &jump_key, None);
+    let asset_file = home.key("deploy.key", &asset_key, None);
+    let empty = home.file("jump_known_hosts", "");
+    home.file(
+        ".ssh/config",
+        &format!(
+            "Host jump-cfg\n  HostName 127.0.0.1\n  Port {}\n  User ops\n  StrictHostKeyChecking yes\n  UserKnownHostsFile {}\n",
+            jump.addr.port(),
+            empty.display()
+        ),
+    );
+    let inventory = format!("127.0.0.1:{}\n", target.addr.port());
+    let key = asset_file.to_str().unwrap();
+    let run = home
+        .check(
+            &inventory,
+            &["-l", "deploy", "-i", key, "-J", "jump-cfg"],
+            &[],
+        )
+        .await;
+    let record = only(&run);
+    assert_eq!(record["category"], "jump_unreachable", "{record:#}");
+    assert!(message(&record).contains("hostkey_unknown"), "{record:#}");
+    assert_eq!(stats.forwarded.load(Ordering::Relaxed), 0);
+}
+
+/// With --credentials the rows log in as the file says, but -J's jump host is still
+/// reached through its ssh_config entry, as -J's help says; -F without -J is said to
+/// be unread.
+#[tokio::test]
+async fn with_a_credentials_file_the_config_serves_the_jump_host_alone() {
+    let home = Home::new();
+    let (jump_key, asset_key) = (ed25519(), ed25519());
+    let (jump, stats) = served("ops", &[&jump_key]).await;
+    let target = asset("deploy", &[&asset_key]).await;
+    home.key(".ssh/jump_key", &jump_key, None);
+    let asset_file = home.key("deploy.key", &asset_key, None);
+    let config = home.file(
+        "jump_config",
+        &format!(
+            "Host jump-cfg\n  HostName 127.0.0.1\n  Port {}\n  User ops\n  IdentityFile ~/.ssh/jump_key\n",
+            jump.addr.port()
+        ),
+    );
+    let credentials = home.file("credentials.toml", "");
+    let dns = fixtures::dns::Zone::default().serve().await;
+    let nameserver = dns.addr.to_string();
+    let inventory = format!("127.0.0.1:{}\n", target.addr.port());
+    let args = [
+        "--credentials",
+        credentials.to_str().unwrap(),
+        "--user",
+        "deploy",
+        "--key",
+        asset_file.to_str().unwrap(),
+        "--nameserver",
+        &nameserver,
+        "-F",
+        config.to_str().unwrap(),
+    ];
+    let run = home
+        .check(&inventory, &[&args[..], &["-J", "jump-cfg"]].concat(), &[])
+        .await;
+    let record = only(&run);
+    assert_eq!(record["category"], "ok", "{record:#}\n{}", run.stderr);
+    assert_eq!(stats.forwarded.load(Ordering::Relaxed), 1);
+
+    let run = home.check(&inventory, &args, &[]).await;
+    assert_eq!(only(&run)["category"], "ok", "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("applies only to -J's jump host (none given: it is not read)"),
+        "{}",
+        run.stderr
     );
 }
 

@@ -220,6 +220,8 @@ pub struct JumpHost {
     pub host: String,
     pub port: u16,
     pub credential: Credential,
+    /// Its own ssh_config entry's timeout and host key options (`-J`, ProxyJump).
+    pub settings: crate::probe::HostSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,6 +281,7 @@ impl Credentials {
                 host,
                 port,
                 credential: login.resolve(&name, base, &mut credentials.warnings),
+                settings: Default::default(),
             };
             credentials.jump_hosts.insert(name, Arc::new(jump_host));
         }

@@ -175,6 +175,8 @@ pub struct KnownHosts {
     learned: AtomicUsize,
     /// The first error writing to the file; later ones are alike.
     learn_error: Mutex<Option<String>>,
+    /// Why the file could not be read: nothing is appended to a file not understood.
+    unread: Option<String>,
 }
 
 impl KnownHosts {
@@ -199,7 +201,20 @@ impl KnownHosts {
             append: Mutex::new(None),
             learned: AtomicUsize::new(0),
             learn_error: Mutex::new(None),
+            unread: None,
         })
+    }
+
+    /// A file that could not be read, standing as one that knows no key and takes none.
+    pub fn unreadable(path: &Path, error: &io::Error) -> KnownHosts {
+        KnownHosts {
+            path: path.to_path_buf(),
+            entries: RwLock::new(Entries::default()),
+            append: Mutex::new(None),
+            learned: AtomicUsize::new(0),
+            learn_error: Mutex::new(None),
+            unread: Some(format!("it could not be read ({error})")),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -312,6 +327,9 @@ impl KnownHosts {
     /// Whether a line was added: another asset of the same host may have learned the key
     /// while this one waited for the lock.
     fn append_line(&self, name: &str, key: &PublicKey) -> io::Result<bool> {
+        if let Some(why) = &self.unread {
+            return Err(io::Error::other(why.clone()));
+        }
         let encoded = key.to_openssh().map_err(io::Error::other)?;
         let mut append = sync::lock(&self.append);
         if self.check(&[name.to_string()], key) == HostKeyStatus::Known {

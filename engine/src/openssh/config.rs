@@ -37,6 +37,10 @@ pub struct HostOptions {
     pub known_hosts: Option<PathBuf>,
     pub host_key_policy: Option<HostKeyPolicy>,
     pub connect_timeout: Option<Duration>,
+    /// `IdentitiesOnly yes`: only the identity files, no other agent key.
+    pub identities_only: bool,
+    /// `IdentityAgent`: `none`, `SSH_AUTH_SOCK`, `$VAR` or a socket's path, as written.
+    pub identity_agent: Option<String>,
 }
 
 impl ConfigFile {
@@ -94,6 +98,8 @@ fn options(params: &HostParams) -> HostOptions {
         known_hosts: raw("userknownhostsfile").map(PathBuf::from),
         host_key_policy: raw("stricthostkeychecking").and_then(|v| host_key_policy(&v)),
         connect_timeout: params.connect_timeout.filter(|t| !t.is_zero()),
+        identities_only: raw("identitiesonly").is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+        identity_agent: raw("identityagent"),
     }
 }
 
@@ -160,6 +166,14 @@ mod tests {
         assert_eq!(a.host_key_policy, Some(HostKeyPolicy::Off));
         assert_eq!(host_key_policy("yes"), Some(HostKeyPolicy::Strict));
         assert_eq!(host_key_policy("maybe"), None);
+        assert!(!a.identities_only);
+    }
+
+    #[test]
+    fn identities_only_and_identity_agent_are_read_as_written() {
+        let all = config("Host *\n  IdentitiesOnly yes\n  IdentityAgent none\n").lookup("any");
+        assert!(all.identities_only);
+        assert_eq!(all.identity_agent.as_deref(), Some("none"));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! per run; one ssh would skip or prompt for is skipped with a note.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use russh::keys::PrivateKey;
 
@@ -45,26 +46,29 @@ pub fn local_user() -> Option<String> {
 #[derive(Debug, Default)]
 pub struct Finder {
     keys: Mutex<HashMap<PathBuf, Option<Arc<PrivateKey>>>>,
-    agent: OnceLock<Option<PathBuf>>,
+    /// Each agent socket asked once: whether an agent there holds a key.
+    agents: Mutex<HashMap<OsString, Option<PathBuf>>>,
     /// Said once each, as the run goes: keys skipped, an agent that did not answer.
     notes: Mutex<Vec<String>>,
 }
 
 impl Finder {
-    /// The agent's socket, if `SSH_AUTH_SOCK` is set and an agent there holds a key.
-    pub fn agent(&self) -> Option<PathBuf> {
-        self.agent
-            .get_or_init(|| {
-                let var = std::env::var_os("SSH_AUTH_SOCK")?;
-                match local_checks::agent_socket(Some(&var)) {
-                    Ok(path) => Some(path),
-                    Err(why) => {
-                        self.note(format!("{why}; the agent is not used"));
-                        None
-                    }
-                }
-            })
-            .clone()
+    /// The agent's socket, if `socket` (SSH_AUTH_SOCK or the ssh_config's IdentityAgent)
+    /// names one and an agent there holds a key.
+    pub fn agent(&self, socket: Option<&OsStr>) -> Option<PathBuf> {
+        let socket = socket?;
+        if let Some(known) = sync::lock(&self.agents).get(socket) {
+            return known.clone();
+        }
+        let agent = match local_checks::agent_socket(Some(socket)) {
+            Ok(path) => Some(path),
+            Err(why) => {
+                self.note(format!("{why}; the agent is not used"));
+                None
+            }
+        };
+        sync::lock(&self.agents).insert(socket.to_os_string(), agent.clone());
+        agent
     }
 
     /// The keys of these files that can be used: a missing file is skipped silently,
@@ -105,7 +109,7 @@ impl Finder {
         key
     }
 
-    fn note(&self, note: String) {
+    pub fn note(&self, note: String) {
         sync::lock(&self.notes).push(note);
     }
 

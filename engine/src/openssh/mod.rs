@@ -8,6 +8,7 @@ pub mod identities;
 pub mod jump_spec;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -41,8 +42,10 @@ pub struct CommandLine {
     pub port: Option<u16>,
     /// `-J`: for rows that name no gateway.
     pub jump: Option<JumpSpec>,
-    /// `--host-key-check` or `--known-hosts` given: they win over the config's.
-    pub host_keys_given: bool,
+    /// `--host-key-check` given: it wins over the config's StrictHostKeyChecking.
+    pub host_key_check_given: bool,
+    /// `--known-hosts` given: it wins over the config's UserKnownHostsFile.
+    pub known_hosts_given: bool,
     /// `--connect-timeout` given.
     pub connect_timeout_given: bool,
 }
@@ -74,32 +77,64 @@ impl Route {
     }
 }
 
+/// Where ssh finds the user's own things: `~` (keys, known_hosts) and the agent.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub home: Option<PathBuf>,
+    /// `SSH_AUTH_SOCK`.
+    pub agent_socket: Option<OsString>,
+}
+
+impl Environment {
+    /// This process's: `$HOME` (else the passwd entry) and `$SSH_AUTH_SOCK`.
+    pub fn current() -> Environment {
+        Environment {
+            home: local_checks::home(),
+            agent_socket: std::env::var_os("SSH_AUTH_SOCK"),
+        }
+    }
+}
+
 pub struct OpenSsh {
     config: Option<ConfigFile>,
     command_line: CommandLine,
     login: Login,
     home: Option<PathBuf>,
+    agent_socket: Option<OsString>,
     finder: Finder,
-    /// One credential per user name and identity files: rows that share them share it.
+    /// One credential per name, user, identity files and agent: rows that share them
+    /// share it, and a jump host never shares the assets' (its name is its own).
     credentials: Mutex<HashMap<LoginKey, Arc<Credential>>>,
     /// One per jump host, so its connection is shared as a gateway's is.
     jump_hosts: Mutex<HashMap<String, Arc<JumpHost>>>,
-    known_hosts: Mutex<HashMap<PathBuf, Option<Arc<KnownHosts>>>>,
+    known_hosts: Mutex<HashMap<PathBuf, Arc<KnownHosts>>>,
 }
 
-/// A login's user name and the identity files it tries.
-type LoginKey = (String, Vec<PathBuf>);
+/// A login's name in messages, user name, identity files and agent socket.
+type LoginKey = (String, String, Vec<PathBuf>, Option<OsString>);
+
+/// What ssh would try for one host: its identity files and the agent.
+struct Tried {
+    files: Vec<PathBuf>,
+    agent: Option<OsString>,
+}
 
 /// The name a credential made of ssh's defaults has in messages.
 pub const DEFAULTS_NAME: &str = "ssh defaults";
 
 impl OpenSsh {
-    pub fn new(config: Option<ConfigFile>, command_line: CommandLine, login: Login) -> OpenSsh {
+    pub fn new(
+        config: Option<ConfigFile>,
+        command_line: CommandLine,
+        login: Login,
+        environment: Environment,
+    ) -> OpenSsh {
         OpenSsh {
             config,
             command_line,
             login,
-            home: local_checks::home(),
+            home: environment.home,
+            agent_socket: environment.agent_socket,
             finder: Finder::default(),
             credentials: Mutex::default(),
             jump_hosts: Mutex::default(),
@@ -125,7 +160,17 @@ impl OpenSsh {
     /// The login of simple mode without a credential, for `user` with ssh's default
     /// identity files: the run's fallback, so its problem is said once.
     pub fn defaults_credential(&self, user: &str) -> Arc<Credential> {
-        self.found_credential(DEFAULTS_NAME, user, &self.default_files())
+        let tried = Tried {
+            files: self.default_files(),
+            agent: self.agent_socket.clone(),
+        };
+        self.found_credential(DEFAULTS_NAME, user, &tried)
+    }
+
+    /// Every known_hosts file an ssh_config's UserKnownHostsFile loaded, for the run's
+    /// report of the keys learned into them.
+    pub fn known_hosts_files(&self) -> Vec<Arc<KnownHosts>> {
+        sync::lock(&self.known_hosts).values().cloned().collect()
     }
 
     fn default_files(&self) -> Vec<PathBuf> {
@@ -179,15 +224,8 @@ impl OpenSsh {
             }
             Login::Defaults => {
                 let user = self.user(&options, &mut taken);
-                let files = if options.identity_files.is_empty() {
-                    self.default_files()
-                } else {
-                    for file in &options.identity_files {
-                        taken.push(format!("IdentityFile {}", file.display()));
-                    }
-                    options.identity_files.clone()
-                };
-                Some(self.found_credential(DEFAULTS_NAME, &user, &files))
+                let tried = self.tried(&options, &mut taken);
+                Some(self.found_credential(DEFAULTS_NAME, &user, &tried))
             }
         };
         let jump_host = match (&self.command_line.jump, &options.proxy_jump) {
@@ -234,29 +272,80 @@ impl OpenSsh {
         identities::local_user().unwrap_or_else(|| "root".into())
     }
 
+    /// The identity files and agent ssh would try with `options`: IdentityFile, else the
+    /// default files; the agent unless `IdentityAgent none` or `IdentitiesOnly yes`
+    /// (the prober cannot match agent keys to files, so it offers no agent key then).
+    fn tried(&self, options: &HostOptions, taken: &mut Vec<String>) -> Tried {
+        let files = if options.identity_files.is_empty() {
+            self.default_files()
+        } else {
+            for file in &options.identity_files {
+                taken.push(format!("IdentityFile {}", file.display()));
+            }
+            options.identity_files.clone()
+        };
+        let agent = if options.identities_only {
+            taken.push("IdentitiesOnly yes".into());
+            None
+        } else {
+            match options.identity_agent.as_deref() {
+                None => self.agent_socket.clone(),
+                Some(agent) => {
+                    taken.push(format!("IdentityAgent {agent}"));
+                    self.identity_agent(agent)
+                }
+            }
+        };
+        Tried { files, agent }
+    }
+
+    /// ssh_config(5)'s IdentityAgent values: `none`, `SSH_AUTH_SOCK`, `$VAR`, a path.
+    fn identity_agent(&self, agent: &str) -> Option<OsString> {
+        if agent.eq_ignore_ascii_case("none") {
+            return None;
+        }
+        if agent == "SSH_AUTH_SOCK" {
+            return self.agent_socket.clone();
+        }
+        if let Some(var) = agent.strip_prefix('$') {
+            return std::env::var_os(var);
+        }
+        let path = local_checks::locate(Path::new("."), Path::new(agent), self.home.as_deref());
+        Some(path.into_os_string())
+    }
+
     fn given_as(&self, given: &Arc<Credential>, user: &str) -> Arc<Credential> {
         if given.username == user {
             return given.clone();
         }
-        let key = (user.to_string(), Vec::new());
+        let key = (given.name.clone(), user.to_string(), Vec::new(), None);
         sync::lock(&self.credentials)
             .entry(key)
             .or_insert_with(|| Arc::new(given.as_user(user)))
             .clone()
     }
 
-    /// The agent, then the keys of `files` that exist and open: what ssh would try.
-    fn found_credential(&self, name: &str, user: &str, files: &[PathBuf]) -> Arc<Credential> {
-        let key = (user.to_string(), files.to_vec());
+    /// The agent, then the keys of the files that exist and open: what ssh would try.
+    fn found_credential(&self, name: &str, user: &str, tried: &Tried) -> Arc<Credential> {
+        let key = (
+            name.to_string(),
+            user.to_string(),
+            tried.files.clone(),
+            tried.agent.clone(),
+        );
         if let Some(known) = sync::lock(&self.credentials).get(&key) {
             return known.clone();
         }
-        let agent = self.finder.agent();
-        let identities = self.finder.keys(files);
+        let agent = self.finder.agent(tried.agent.as_deref());
+        let identities = self.finder.keys(&tried.files);
         let nothing = (agent.is_none() && identities.is_empty()).then(|| {
-            let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            let shown: Vec<String> = tried
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
             format!(
-                "no credential: no ssh-agent answers at SSH_AUTH_SOCK and no identity file can be used ({}); give -i FILE, --password-env, --password-file or --agent",
+                "no credential: no ssh-agent answers and no identity file can be used ({}); give -i FILE, --password-env, --password-file or --agent",
                 if shown.is_empty() { "no HOME".into() } else { shown.join(", ") }
             )
         });
@@ -278,8 +367,9 @@ impl OpenSsh {
     }
 
     /// A jump host as ssh reaches it: its alias through the config (HostName, Port,
-    /// User, IdentityFile), logged in to with what ssh would try. The command line's
-    /// credential is not used there, as with `ssh -J`.
+    /// User, IdentityFile, the agent, the host key and timeout options), logged in to
+    /// with what ssh would try. The command line's credential is not used there, as
+    /// with `ssh -J`.
     fn jump_host(&self, spec: &JumpSpec) -> Result<Arc<JumpHost>, String> {
         let options = self.lookup(&spec.host);
         let host = match &options.host_name {
@@ -308,18 +398,18 @@ impl OpenSsh {
         if let Some(known) = sync::lock(&self.jump_hosts).get(&name) {
             return Ok(known.clone());
         }
-        let files = if options.identity_files.is_empty() {
-            self.default_files()
-        } else {
-            options.identity_files.clone()
-        };
-        let credential = self.found_credential(&name, &user, &files);
+        // What the jump host's entry gave is not the asset's record.
+        let mut taken = Vec::new();
+        let tried = self.tried(&options, &mut taken);
+        let credential = self.found_credential(&name, &user, &tried);
         let credential = credential.as_user(&user);
+        let settings = self.settings(&options, &mut taken);
         let jump = Arc::new(JumpHost {
             name: name.clone(),
             host,
             port,
             credential,
+            settings,
         });
         Ok(sync::lock(&self.jump_hosts)
             .entry(name)
@@ -337,25 +427,39 @@ impl OpenSsh {
             taken.push(format!("ConnectTimeout {}", timeout.as_secs()));
             settings.connect = Some(timeout);
         }
-        if self.command_line.host_keys_given {
-            return settings;
-        }
-        if let Some(policy) = options.host_key_policy {
+        // As with ssh, the command line wins option by option.
+        if !self.command_line.host_key_check_given
+            && let Some(policy) = options.host_key_policy
+        {
             taken.push(format!("StrictHostKeyChecking {}", policy_word(policy)));
             settings.host_key_policy = Some(policy);
         }
-        if let Some(file) = &options.known_hosts {
+        if !self.command_line.known_hosts_given
+            && let Some(file) = &options.known_hosts
+        {
             let path = local_checks::locate(Path::new("."), file, self.home.as_deref());
-            let loaded = sync::lock(&self.known_hosts)
-                .entry(path.clone())
-                .or_insert_with(|| KnownHosts::load(&path).ok().map(Arc::new))
-                .clone();
-            if let Some(known_hosts) = loaded {
-                taken.push(format!("UserKnownHostsFile {}", path.display()));
-                settings.known_hosts = Some(known_hosts);
-            }
+            taken.push(format!("UserKnownHostsFile {}", path.display()));
+            settings.known_hosts = Some(self.known_hosts_file(&path));
         }
         settings
+    }
+
+    /// The known_hosts file at `path`, read once. One that cannot be read is said once
+    /// and stands as an empty file no key is learned into, as with ssh: keys are not
+    /// checked against, nor written to, another file.
+    fn known_hosts_file(&self, path: &Path) -> Arc<KnownHosts> {
+        sync::lock(&self.known_hosts)
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                Arc::new(KnownHosts::load(path).unwrap_or_else(|e| {
+                    self.finder.note(format!(
+                        "ssh_config UserKnownHostsFile {}: cannot read it ({e}): no host key is known from it nor recorded in it",
+                        path.display()
+                    ));
+                    KnownHosts::unreadable(path, &e)
+                }))
+            })
+            .clone()
     }
 }
 

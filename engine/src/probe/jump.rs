@@ -222,7 +222,7 @@ impl Prober {
             &jump.host,
             jump.port,
             Route::Direct(None),
-            (&jump.credential, &super::HostSettings::default()),
+            (&jump.credential, &jump.settings),
             &mut observations,
             &deadline,
         ))
@@ -312,6 +312,7 @@ mod tests {
             host: "::1".into(),
             port: 2222,
             credential,
+            settings: Default::default(),
         };
         let passed_on = |category| jump_failure(&jump, Failure::at_home(category, "x")).category;
         for refused in [

@@ -325,13 +325,14 @@ impl Prober {
             return Err(failure);
         }
         obs.banner = Some(banner);
-        let config = self.config_for(&names);
+        let known_hosts = settings
+            .known_hosts
+            .clone()
+            .or_else(|| self.known_hosts.clone());
+        let config = self.config_for(known_hosts.as_deref(), &names);
         let check = HostKeyCheck {
             policy: settings.host_key_policy.unwrap_or(self.policy),
-            known_hosts: settings
-                .known_hosts
-                .clone()
-                .or_else(|| self.known_hosts.clone()),
+            known_hosts,
             names,
         };
         deadline
@@ -353,8 +354,10 @@ impl Prober {
         self.known_hosts.as_deref()
     }
 
-    fn config_for(&self, names: &[String]) -> Arc<Config> {
-        let known = match &self.known_hosts {
+    /// The client config asking first for the key algorithms `known_hosts` (the host's
+    /// own file, else the run's) holds for the host.
+    fn config_for(&self, known_hosts: Option<&KnownHosts>, names: &[String]) -> Arc<Config> {
+        let known = match known_hosts {
             Some(kh) => kh.known_algorithms(names),
             None => return self.config.clone(),
         };
