@@ -191,7 +191,11 @@ mod tests {
 
     #[test]
     fn plain_http_is_taken_on_loopback_only_unless_allowed() {
-        for local in ["http://127.0.0.1:8080", "http://[::1]:80/", "http://localhost"] {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://[::1]:80/",
+            "http://localhost",
+        ] {
             assert!(base_url(local, false).is_ok(), "{local}");
         }
         for remote in ["http://jms.example.com", "http://10.0.0.5"] {

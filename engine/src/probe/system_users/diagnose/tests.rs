@@ -532,9 +532,17 @@ fn the_script_reads_every_file_of_authorized_keys_file() {
         .map(|s| s.path.as_str())
         .collect();
     let real = format!("{base}/keys.real");
-    assert_eq!(chain.first().copied(), Some(format!("{real}/root").as_str()));
+    assert_eq!(
+        chain.first().copied(),
+        Some(format!("{real}/root").as_str())
+    );
     assert_eq!(chain.get(1).copied(), Some(real.as_str()));
-    assert!(root.keys_files[2].chain.iter().all(|s| s.kind != "symbolic link"));
+    assert!(
+        root.keys_files[2]
+            .chain
+            .iter()
+            .all(|s| s.kind != "symbolic link")
+    );
     assert_eq!(chain.last(), Some(&"/"));
     assert_eq!(root.sshd_error, None);
 
