@@ -41,6 +41,10 @@ pub enum Command {
     /// Compare two runs' results (JSONL or CSV): newly failing, fixed, changed category,
     /// added, removed and not probed (interrupted) assets. Exits 1 when something newly fails.
     Diff(DiffArgs),
+    /// Write the inventory as Prometheus service discovery targets (file_sd JSON), one
+    /// group per asset with its labels, for a multi-target scrape of `prober serve`. Exits
+    /// 1 when a row is invalid (it is reported and left out).
+    Sd(SdArgs),
     /// Print what a category means and how to fix it.
     Explain(ExplainArgs),
     /// Start in-process fake servers, one per failure mode, and probe them.
@@ -86,6 +90,38 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["inventory", "jumpserver"])))]
+pub struct SdArgs {
+    /// CSV inventory (ours or a JumpServer export), or a list of host[:port] lines; `-`
+    /// reads stdin.
+    pub inventory: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub read: InventoryArgs,
+
+    #[command(flatten)]
+    pub jumpserver: crate::jumpserver::JumpServerArgs,
+
+    /// The SSH port of rows that give none.
+    #[arg(long, short = 'p', value_name = "PORT", default_value_t = 22)]
+    pub port: u16,
+
+    /// Also list the assets `check` skips: inactive in the inventory, or without SSH.
+    #[arg(long)]
+    pub include_inactive: bool,
+
+    /// The `prober serve` module to probe the targets with: a `__param_module` label,
+    /// which Prometheus sends as the scrape's `module` parameter.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub module: Option<String>,
+
+    /// Write the targets here instead of stdout (`-`: stdout), beside it first and renamed
+    /// into place when complete, so Prometheus never reads half a file.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

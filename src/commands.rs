@@ -67,6 +67,7 @@ pub async fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Check(args) => check(&args).await?.outcome(),
         Command::Prepush(args) => prepush(&args).await?.outcome(),
         Command::Gateway(args) => gateway(&args).await?.outcome(),
+        Command::Sd(args) => crate::sd::run(&args).await?,
         Command::Diff(args) => crate::diff::run(&args, &mut io::stdout().lock())?,
         Command::Demo(args) => crate::demo::run(args).await?,
         Command::Farm(args) => crate::farm::run(args).await?,

@@ -14,6 +14,7 @@ mod jumpserver;
 mod manpage;
 mod output;
 mod rerun;
+mod sd;
 mod signals;
 
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! Reporters: sinks that consume the stream of records as assets finish.
 
 mod csv_sink;
+pub mod file_sd;
 mod json;
 mod junit;
 pub mod progress;
