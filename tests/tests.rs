@@ -22,4 +22,5 @@ mod preflight;
 mod readme;
 mod real_sshd;
 mod results;
+mod shard;
 mod shell;
