@@ -13,6 +13,7 @@ use prober_engine::inventory::{Encoding, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
 use prober_engine::probe::{Compat, Settings, Timeouts};
 use prober_engine::report::Format;
+use prober_engine::run::ShardSpec;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -84,6 +85,9 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub results: ResultsArgs,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
 
     #[command(flatten)]
     pub probe: ProbeArgs,
@@ -179,6 +183,8 @@ pub struct GatewayArgs {
     pub credentials: Option<PathBuf>,
     #[command(flatten)]
     pub results: ResultsArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     #[command(flatten)]
     pub probe: ProbeArgs,
     #[command(flatten)]
@@ -292,6 +298,17 @@ pub struct ResultsArgs {
     /// and skipped).
     #[arg(long, requires = "from", conflicts_with_all = ["only", "inventory"])]
     pub failed: bool,
+}
+
+/// One of several runs that share the inventory out (machines, Kubernetes pods).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Sharding")]
+pub struct ShardArgs {
+    /// Probe shard I of N (0 <= I < N) alone: the rows whose name, host and port hash
+    /// there; the others get no record. N runs, one per shard, probe every row once.
+    /// auto/N takes I from $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -760,6 +777,7 @@ mod tests {
                 ("known_hosts", "Host keys"),
                 ("resume", "Re-runs"),
                 ("only", "Re-runs"),
+                ("shard", "Sharding"),
                 ("format", "Output"),
                 ("quiet", "Output"),
             ] {

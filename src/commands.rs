@@ -19,7 +19,7 @@ use prober_engine::probe::koko::DEFAULT_PORT as KOKO_PORT;
 use prober_engine::probe::{KokoTarget, Mode, Prober, PushTarget, human_duration};
 use prober_engine::report::{self, Summary, progress::Progress};
 use prober_engine::results::Identity;
-use prober_engine::run::{Entries, Gauges, Interrupt, Run};
+use prober_engine::run::{COMPLETION_INDEX, Entries, Gauges, Interrupt, Run, Shard, ShardSpec};
 use prober_engine::text;
 
 use crate::cli::{
@@ -169,6 +169,7 @@ pub async fn gateway(args: &GatewayArgs) -> anyhow::Result<Finished> {
         jumpserver: None,
         read: args.read.options(),
         results: &args.results,
+        shard: args.shard.shard,
         probe: &args.probe,
         output: &args.output,
         credentials_file: args.credentials.as_deref(),
@@ -190,6 +191,8 @@ struct Spec<'a> {
     jumpserver: Option<&'a crate::jumpserver::JumpServerArgs>,
     read: ReadOptions,
     results: &'a ResultsArgs,
+    /// `--shard`, not yet resolved against the environment.
+    shard: Option<ShardSpec>,
     probe: &'a ProbeArgs,
     output: &'a OutputArgs,
     /// Read by the run: results must not be written over it.
@@ -216,6 +219,7 @@ impl<'a> Spec<'a> {
             jumpserver: Some(&args.jumpserver),
             read: args.read.options(),
             results: &args.results,
+            shard: args.shard.shard,
             probe: &args.probe,
             output: &args.output,
             credentials_file: args.credentials.as_deref(),
@@ -257,6 +261,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     }
     let settings = spec.probe.settings();
     let output = spec.output;
+    let shard = spec.shard.map(resolve_shard).transpose()?;
     let inputs: Vec<(&str, &Path)> = [
         ("inventory", spec.inventory),
         ("results file read by --from", spec.results.from.as_deref()),
@@ -349,7 +354,10 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         .inventory
         .filter(|p| progress.shown() && p.metadata().is_ok_and(|m| m.is_file()));
     if let Some(Ok(counting)) = regular.map(|path| InventoryReader::open(path, &spec.read)) {
-        progress.count(counting);
+        let openssh = spec.openssh.clone();
+        progress.count(counting, move |entry| {
+            shard.is_none_or(|shard| shard.holds(entry, openssh.as_deref()))
+        });
     }
     let started = Instant::now();
     let mut summary = Summary::default();
@@ -376,6 +384,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         gauges: gauges.clone(),
         resume: done.clone(),
         openssh: spec.openssh.clone(),
+        shard,
     };
     let (mut records, dispatcher) = run.start(inventory);
     // Redraws elapsed time and ETA while no record arrives.
@@ -431,6 +440,7 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
         Ok(ended) => {
             summary.lost = ended.lost;
             summary.interruption = ended.interruption;
+            summary.shard = shard.map(|shard| (shard, ended.rows));
         }
         Err(_) => summary.lost = 1,
     }
@@ -448,6 +458,13 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     // A signal that came once every row was done stopped nothing: the verdicts decide.
     let signal = summary.interruption.as_ref().and(signals.first());
     Ok(Finished { signal, summary })
+}
+
+/// `--shard auto/N` takes its index from the environment Kubernetes' Indexed Jobs set.
+fn resolve_shard(spec: ShardSpec) -> anyhow::Result<Shard> {
+    let index = std::env::var_os(COMPLETION_INDEX);
+    spec.resolve(index.as_deref().map(|i| i.to_string_lossy()).as_deref())
+        .map_err(|e| anyhow!(e))
 }
 
 /// A second signal: the run ends now. Records written so far are whole lines; results

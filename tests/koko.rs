@@ -173,3 +173,41 @@ async fn wrong_port_password_and_locked_users() {
     assert_eq!(category(&run, "gateway"), "ok");
     assert_eq!(category(&run, "web terminal"), "gateway_ws_unreachable");
 }
+
+/// `--shard`: shard 0 alone checks the gateway itself, and the shards share the assets.
+#[tokio::test]
+async fn shards_check_the_gateway_once_and_share_its_assets() {
+    let lab = lab().await;
+    let key = lab.path("jms").display().to_string();
+    let auth = |shard: &'static str| {
+        [
+            "--jms-user",
+            "alice",
+            "--key",
+            key.as_str(),
+            "--shard",
+            shard,
+        ]
+    };
+    let names = |run: &Run| -> Vec<String> {
+        run.records()
+            .iter()
+            .map(|r| format!("{} {}", r["name"], r["system_user"]))
+            .collect()
+    };
+    let whole = gateway(&lab, lab.ssh_port, &auth("0/1"), true).await;
+    let first = gateway(&lab, lab.ssh_port, &auth("0/2"), true).await;
+    let second = gateway(&lab, lab.ssh_port, &auth("1/2"), true).await;
+    assert_eq!(category(&first, "gateway"), "ok", "{}", first.stdout);
+    assert!(
+        !second.records().iter().any(|r| r["name"] == "gateway"),
+        "{}",
+        second.stdout
+    );
+    let mut union = names(&first);
+    union.extend(names(&second));
+    union.sort();
+    let mut all = names(&whole);
+    all.sort();
+    assert_eq!(union, all);
+}

@@ -23,4 +23,5 @@ mod readme;
 mod real_sshd;
 mod results;
 mod sd;
+mod shard;
 mod shell;

@@ -85,6 +85,7 @@ texts! {
     NotProbedAtLeast: "at least {n} inventory row(s) not probed (no record; the inventory was still being read when the grace ended)",
         "至少 {n} 行清单未检测（无记录；宽限期结束时清单仍在读取）";
     SummaryLost: "(internal error: please report)", "（内部错误，请反馈）";
+    SummaryShard: "shard {index}/{count}: {here} of {all} rows", "分片 {index}/{count}：共 {all} 行，本分片 {here} 行";
 
     // The progress line.
     ProgressResumed: "{n} resumed", "{n} 个已在结果中";

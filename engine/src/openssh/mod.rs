@@ -187,15 +187,35 @@ impl OpenSsh {
             .unwrap_or_default()
     }
 
+    /// The ssh_config's options for the row's host: read in simple mode alone (with
+    /// --credentials the rows' logins are the file's).
+    fn options(&self, asset: &Asset) -> HostOptions {
+        match self.login {
+            Login::File => HostOptions::default(),
+            _ => self.lookup(&asset.host),
+        }
+    }
+
+    /// The port `asset` is probed on, as [`OpenSsh::route`] finds it, without loading any
+    /// credential: `--shard` places each row by it.
+    pub fn port(&self, asset: &Asset) -> u16 {
+        self.port_of(asset, &self.options(asset)).0
+    }
+
+    /// The row's port, else `-p`'s, else the ssh_config's; and whether the ssh_config's.
+    fn port_of(&self, asset: &Asset, options: &HostOptions) -> (u16, bool) {
+        match (asset.port_given, self.command_line.port, options.port) {
+            (true, _, _) => (asset.port, false),
+            (false, Some(port), _) => (port, false),
+            (false, None, Some(port)) => (port, true),
+            (false, None, None) => (asset.port, false),
+        }
+    }
+
     /// Where, as whom and through what `asset` is probed. `Err`: the row cannot be,
     /// with why (a HostName or ProxyJump the prober cannot use).
     pub fn route(&self, asset: &Asset) -> Result<Route, String> {
-        let simple = !matches!(self.login, Login::File);
-        let options = if simple {
-            self.lookup(&asset.host)
-        } else {
-            HostOptions::default()
-        };
+        let options = self.options(asset);
         let mut taken = Vec::new();
         let host = match &options.host_name {
             Some(name) => {
@@ -206,16 +226,10 @@ impl OpenSsh {
             }
             None => asset.host.clone(),
         };
-        let port = if asset.port_given {
-            asset.port
-        } else if let Some(port) = self.command_line.port {
-            port
-        } else if let Some(port) = options.port {
+        let (port, from_config) = self.port_of(asset, &options);
+        if from_config {
             taken.push(format!("Port {port}"));
-            port
-        } else {
-            asset.port
-        };
+        }
         let credential = match &self.login {
             Login::File => None,
             Login::Given(given) => {

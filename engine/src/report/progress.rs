@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::Summary;
 use crate::category::Lang;
 use crate::i18n::Text;
-use crate::inventory::InventoryReader;
+use crate::inventory::{Entry, InventoryReader};
 use crate::run::Gauges;
 
 /// Categories named on the line; the rest are only counted.
@@ -52,14 +52,19 @@ impl Progress {
 
     /// Counts the rows of a second reader of the inventory on a thread of its own, so the
     /// run does not wait for it; the line shows `done/?` until it is known. Only for a
-    /// regular file (a pipe can be read once) and only when the line is drawn.
-    pub fn count(&self, inventory: InventoryReader) {
+    /// regular file (a pipe can be read once) and only when the line is drawn. `holds`
+    /// keeps the rows the run probes (its shard's).
+    pub fn count(
+        &self,
+        inventory: InventoryReader,
+        holds: impl Fn(&Entry) -> bool + Send + 'static,
+    ) {
         if !self.shown() {
             return;
         }
         let total = self.total.clone();
         std::thread::spawn(move || {
-            let _ = total.set(inventory.count());
+            let _ = total.set(inventory.filter(|entry| holds(entry)).count());
         });
     }
 

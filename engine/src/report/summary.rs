@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::category::{Category, Lang};
 use crate::i18n::Text;
 use crate::probe::human_duration;
+use crate::run::{Shard, ShardRows};
 use crate::text::pad;
 
 #[derive(Debug, Default, Clone)]
@@ -19,6 +20,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Set when the run was stopped early.
     pub interruption: Option<Interruption>,
+    /// `--shard`: which, and its share of the rows read.
+    pub shard: Option<(Shard, ShardRows)>,
 }
 
 /// How a run stopped early went.
@@ -144,6 +147,18 @@ impl Summary {
                     ("cut_short", &i.cut_short),
                     ("category", &Category::Interrupted.id()),
                     ("not_probed", &i.not_probed(lang)),
+                ],
+            );
+            writeln!(out, "{line}")?;
+        }
+        if let Some((shard, rows)) = &self.shard {
+            let line = Text::SummaryShard.fill(
+                lang,
+                &[
+                    ("index", &shard.index()),
+                    ("count", &shard.count()),
+                    ("here", &rows.here),
+                    ("all", &rows.all),
                 ],
             );
             writeln!(out, "{line}")?;

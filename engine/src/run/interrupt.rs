@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::ShardRows;
 use crate::report::Interruption;
 
 /// How a run is asked to stop early, and how long probes in flight may still take then.
@@ -83,4 +84,6 @@ pub struct Ended {
     pub lost: usize,
     /// Set when the run was stopped early.
     pub interruption: Option<Interruption>,
+    /// The rows read, and how many of them were this shard's (`--shard`).
+    pub rows: ShardRows,
 }

@@ -29,7 +29,9 @@ use crate::results::{Done, Identity};
 use crate::{quote, text};
 
 mod interrupt;
+mod shard;
 pub use interrupt::{Ended, Gauges, Interrupt};
+pub use shard::{COMPLETION_INDEX, Shard, ShardError, ShardRows, ShardSpec};
 
 pub struct Run {
     pub prober: Arc<Prober>,
@@ -44,6 +46,8 @@ pub struct Run {
     pub gauges: Arc<Gauges>,
     /// `-l`, `-p`, `-J` and the ssh_config: where and as whom each row is probed.
     pub openssh: Option<Arc<OpenSsh>>,
+    /// `--shard`: the rows of other shards are neither probed nor recorded.
+    pub shard: Option<Shard>,
 }
 
 /// The rows a run probes: an inventory's, or those a results file gave (`--from`).
@@ -111,6 +115,8 @@ enum Plan {
     Probe(Box<Target>),
     /// Its results are all there already (`--resume`).
     Done,
+    /// Another shard's (`--shard`): no record.
+    Elsewhere,
 }
 
 /// A probe under way, kept to record it if it is cut short.
@@ -158,12 +164,18 @@ impl Run {
         ended: &mut Ended,
     ) -> Result<(), Closed> {
         let mut interrupt = self.interrupt.clone();
-        let preflight = tokio::select! {
-            done = self.prober.preflight(&self.mode) => done
-                .into_iter()
-                .map(|done| Record::about(done.name, &done.host, done.port, done.probed, self.lang))
-                .collect(),
-            () = interrupt.grace_over() => self.preflight_cut_short(ended),
+        // The mode's own checks belong to no row: shard 0 alone does them.
+        let checks_first = self.shard.is_none_or(|shard| shard.first());
+        let preflight = if checks_first {
+            tokio::select! {
+                done = self.prober.preflight(&self.mode) => done
+                    .into_iter()
+                    .map(|done| Record::about(done.name, &done.host, done.port, done.probed, self.lang))
+                    .collect(),
+                () = interrupt.grace_over() => self.preflight_cut_short(ended),
+            }
+        } else {
+            Vec::new()
         };
         send(out, preflight).await?;
 
@@ -185,7 +197,11 @@ impl Run {
                         exhausted = true;
                         continue;
                     };
-                    match self.plan(path, entry) {
+                    ended.rows.all += 1;
+                    let plan = self.plan(path, entry);
+                    ended.rows.here += usize::from(!matches!(plan, Plan::Elsewhere));
+                    match plan {
+                        Plan::Elsewhere => {}
                         Plan::Done => self.gauges.row_resumed(),
                         Plan::Report(record) => {
                             send(out, vec![*record]).await?;
@@ -218,15 +234,20 @@ impl Run {
         // until the grace is over: an inventory on a pipe may not end for a long time.
         let grace_over = Instant::now() + self.interrupt.grace;
         let not_reached = async {
-            let mut rows = 0;
+            let (mut rows, mut read) = (0, ShardRows::default());
             let counting = async {
                 while let Some(entry) = entries.recv().await {
+                    read.all += 1;
+                    if !self.holds(&entry) {
+                        continue;
+                    }
+                    read.here += 1;
                     // A resumed run's rows already done were probed before.
                     rows += usize::from(!matches!(&entry, Entry::Asset(a) if self.already_done(a)));
                 }
             };
             let counted = tokio::time::timeout_at(grace_over, counting).await.is_ok();
-            (rows, counted)
+            (rows, read, counted)
         };
         let finishing = async {
             loop {
@@ -247,7 +268,8 @@ impl Run {
             self.gauges.in_flight.store(0, Ordering::Relaxed);
             Ok(())
         };
-        let ((not_reached, counted), finished) = tokio::join!(not_reached, finishing);
+        let ((not_reached, read, counted), finished) = tokio::join!(not_reached, finishing);
+        ended.rows.add(read);
         let interruption = ended.interruption.get_or_insert_with(Default::default);
         interruption.by = by;
         interruption.not_probed += not_reached;
@@ -331,7 +353,16 @@ impl Run {
             .is_some_and(|done| done.all(identities(&self.mode, asset)))
     }
 
+    /// Whether the row is this run's (every row is, without `--shard`).
+    fn holds(&self, entry: &Entry) -> bool {
+        self.shard
+            .is_none_or(|shard| shard.holds(entry, self.openssh.as_deref()))
+    }
+
     fn plan(&self, path: &Path, entry: Entry) -> Plan {
+        if !self.holds(&entry) {
+            return Plan::Elsewhere;
+        }
         let mut asset = match entry {
             Entry::Invalid(row) => {
                 return Plan::Report(Box::new(Record::invalid(path, &row, self.lang)));

@@ -64,6 +64,7 @@ fn run(
         gauges: Arc::default(),
         resume: None,
         openssh: None,
+        shard: None,
     };
     (run, inventory, stop)
 }
