@@ -292,22 +292,10 @@ async fn execute(spec: Spec<'_>) -> anyhow::Result<Finished> {
     let inventory = match crate::rerun::from(spec.results, spec.read.allow_empty, output.quiet)? {
         Some(picked) => Some(picked),
         None if api.is_some() => api,
-        None => {
-            let inventory = spec
-                .inventory
-                .map(|path| InventoryReader::open(path, &spec.read))
-                .transpose()?;
-            if let Some(inventory) = &inventory
-                && !inventory.unused_columns().is_empty()
-            {
-                eprintln!(
-                    "warning: inventory {}: columns not read: {}",
-                    inventory.path().display(),
-                    inventory.unused_columns().join(", ")
-                );
-            }
-            inventory.map(Entries::from)
-        }
+        None => spec
+            .inventory
+            .map(|path| open_inventory(path, &spec.read))
+            .transpose()?,
     };
     // Only once the inputs are open: opening an inventory on a pipe waits for its first
     // rows, and until the run starts nothing would act on a signal taken over earlier.
@@ -546,6 +534,19 @@ fn learned_report(prober: &Prober, openssh: Option<&OpenSsh>) -> Vec<String> {
 /// The credentials file's, or simple mode's: the command line's credential, else what
 /// ssh would try; with OpenSSH's options (`-l`, `-p`, `-J`, the ssh_config) when they
 /// apply.
+/// The inventory's rows, with a warning for the columns it has that nothing reads.
+pub fn open_inventory(path: &Path, options: &ReadOptions) -> anyhow::Result<Entries> {
+    let inventory = InventoryReader::open(path, options)?;
+    if !inventory.unused_columns().is_empty() {
+        eprintln!(
+            "warning: inventory {}: columns not read: {}",
+            inventory.path().display(),
+            inventory.unused_columns().join(", ")
+        );
+    }
+    Ok(Entries::from(inventory))
+}
+
 fn credentials(args: &CheckArgs) -> anyhow::Result<(Credentials, Option<Arc<OpenSsh>>)> {
     let simple_mode = args.credentials.is_none();
     let mut credentials = match &args.credentials {

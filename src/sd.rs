@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use prober_engine::inventory::{Entry, InventoryReader};
+use prober_engine::inventory::Entry;
 use prober_engine::report::Format;
 use prober_engine::report::file_sd::{FileSd, TargetGroup};
 use prober_engine::run::Entries;
@@ -37,15 +37,7 @@ pub async fn run(args: &SdArgs) -> anyhow::Result<Outcome> {
                 .inventory
                 .as_deref()
                 .ok_or_else(|| anyhow::anyhow!("give an inventory or --jumpserver"))?;
-            let inventory = InventoryReader::open(path, &options)?;
-            if !inventory.unused_columns().is_empty() {
-                eprintln!(
-                    "warning: inventory {}: columns not read: {}",
-                    inventory.path().display(),
-                    inventory.unused_columns().join(", ")
-                );
-            }
-            Entries::from(inventory)
+            crate::commands::open_inventory(path, &options)?
         }
     };
     // Staged like a JSON results file: Prometheus re-reads the file whenever it changes.
