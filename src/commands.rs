@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use prober_engine::category::Lang;
 use prober_engine::credentials::{CredentialSpec, Credentials};
+use prober_engine::i18n::Text;
 use prober_engine::inventory;
 use prober_engine::inventory::{InventoryReader, ReadOptions};
 use prober_engine::known_hosts::HostKeyPolicy;
@@ -494,14 +495,14 @@ fn report_end(summary: &Summary, prober: &Prober, openssh: Option<&OpenSsh>, lan
     for line in prober.jump_report() {
         let _ = writeln!(stderr, "{line}");
     }
-    for line in learned_report(prober, openssh) {
+    for line in learned_report(prober, openssh, lang) {
         let _ = writeln!(stderr, "{line}");
     }
 }
 
 /// Keys learned into, and errors writing, each known_hosts file: the run's and those
 /// ssh_config entries name. One file loaded twice is said once.
-fn learned_report(prober: &Prober, openssh: Option<&OpenSsh>) -> Vec<String> {
+fn learned_report(prober: &Prober, openssh: Option<&OpenSsh>, lang: Lang) -> Vec<String> {
     let mut files: BTreeMap<PathBuf, (usize, Option<String>)> = BTreeMap::new();
     let from_config = openssh.map(OpenSsh::known_hosts_files).unwrap_or_default();
     let all = prober
@@ -521,11 +522,11 @@ fn learned_report(prober: &Prober, openssh: Option<&OpenSsh>) -> Vec<String> {
         .filter_map(|(path, learned)| {
             let file = path.display();
             match learned {
-                (_, Some(error)) => Some(format!(
-                    "warning: could not record new host keys in {file}: {error}"
-                )),
+                (_, Some(error)) => Some(
+                    Text::HostKeysNotRecorded.fill(lang, &[("file", &file), ("error", &error)]),
+                ),
                 (0, None) => None,
-                (n, None) => Some(format!("recorded {n} new host key(s) in {file}")),
+                (n, None) => Some(Text::HostKeysRecorded.fill(lang, &[("n", &n), ("file", &file)])),
             }
         })
         .collect()

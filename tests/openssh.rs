@@ -510,6 +510,19 @@ async fn the_configs_known_hosts_file_chooses_the_host_key_and_is_reported() {
     assert_eq!(only(&run)["category"], "ok", "{}", run.stderr);
     let said = format!("recorded 1 new host key(s) in {}", empty.display());
     assert!(run.stderr.contains(&said), "{}", run.stderr);
+
+    // Said in the operator's language, as the summary above it is.
+    let empty = home.file("empty_known_hosts_zh", "");
+    home.file(".ssh/config", &config("accept-new", &empty));
+    let run = home
+        .check_saying(
+            &inventory,
+            &["-l", "deploy", "-i", key],
+            &[("LANG", "zh_CN.UTF-8")],
+        )
+        .await;
+    let said = format!("已将 1 个新主机密钥记入 {}", empty.display());
+    assert!(run.stderr.contains(&said), "{}", run.stderr);
 }
 
 /// `IdentitiesOnly yes` and `IdentityAgent none`: the configured identity file is

@@ -86,6 +86,9 @@ texts! {
         "至少 {n} 行清单未检测（无记录；宽限期结束时清单仍在读取）";
     SummaryLost: "(internal error: please report)", "（内部错误，请反馈）";
     SummaryShard: "shard {index}/{count}: {here} of {all} rows", "分片 {index}/{count}：共 {all} 行，本分片 {here} 行";
+    HostKeysRecorded: "recorded {n} new host key(s) in {file}", "已将 {n} 个新主机密钥记入 {file}";
+    HostKeysNotRecorded: "warning: could not record new host keys in {file}: {error}",
+        "警告：无法将新主机密钥记入 {file}：{error}";
 
     // The progress line.
     ProgressResumed: "{n} resumed", "{n} 个已在结果中";
