@@ -45,6 +45,27 @@ pub struct Asset {
     pub skip: Option<String>,
 }
 
+impl Asset {
+    /// A host alone, as a plain list's line gives it: named after the host, on port 22
+    /// unless one is given, with nothing else known.
+    pub fn of_host(line: u64, host: String, port: Option<u16>) -> Asset {
+        Asset {
+            line,
+            name: host.clone(),
+            host,
+            port: port.unwrap_or(22),
+            port_given: port.is_some(),
+            admin_user: None,
+            system_users: Vec::new(),
+            jump_host: None,
+            platform: None,
+            id: None,
+            nodes: Vec::new(),
+            skip: None,
+        }
+    }
+}
+
 /// A row that cannot be probed, with the line and field to fix. Its texts are excerpts
 /// ([`fields::excerpt`]): a bad cell may be as long as a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,20 +467,7 @@ fn plain_row(bytes: &[u8], line: u64) -> Option<Entry> {
         ));
     }
     match fields::host_and_port(text) {
-        Ok((host, port)) => Some(Entry::Asset(Asset {
-            line,
-            name: host.clone(),
-            host,
-            port: port.unwrap_or(22),
-            port_given: port.is_some(),
-            admin_user: None,
-            system_users: Vec::new(),
-            jump_host: None,
-            platform: None,
-            id: None,
-            nodes: Vec::new(),
-            skip: None,
-        })),
+        Ok((host, port)) => Some(Entry::Asset(Asset::of_host(line, host, port))),
         Err(reason) => invalid(reason),
     }
 }

@@ -3,20 +3,7 @@ use std::path::Path;
 use super::*;
 
 fn asset(host: &str, port: Option<u16>) -> Asset {
-    Asset {
-        line: 1,
-        name: host.into(),
-        host: host.into(),
-        port: port.unwrap_or(22),
-        port_given: port.is_some(),
-        admin_user: None,
-        system_users: Vec::new(),
-        jump_host: None,
-        platform: None,
-        id: None,
-        nodes: Vec::new(),
-        skip: None,
-    }
+    Asset::of_host(1, host.into(), port)
 }
 
 fn openssh(config: &str, command_line: CommandLine) -> (tempfile::TempDir, OpenSsh) {

@@ -93,18 +93,8 @@ mod tests {
 
     fn asset(name: &str, host: &str) -> Asset {
         Asset {
-            line: 2,
             name: name.into(),
-            host: host.into(),
-            port: 22,
-            port_given: false,
-            admin_user: None,
-            system_users: Vec::new(),
-            jump_host: None,
-            platform: None,
-            id: None,
-            nodes: Vec::new(),
-            skip: None,
+            ..Asset::of_host(2, host.into(), None)
         }
     }
 

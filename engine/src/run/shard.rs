@@ -176,18 +176,8 @@ mod tests {
 
     fn asset(name: &str, host: &str, port: u16) -> Entry {
         Entry::Asset(Asset {
-            line: 1,
             name: name.into(),
-            host: host.into(),
-            port,
-            port_given: true,
-            admin_user: None,
-            system_users: Vec::new(),
-            jump_host: None,
-            platform: None,
-            id: None,
-            nodes: Vec::new(),
-            skip: None,
+            ..Asset::of_host(1, host.into(), Some(port))
         })
     }
 

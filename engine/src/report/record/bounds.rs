@@ -33,18 +33,8 @@ fn hostile() -> impl Strategy<Value = String> {
 
 fn asset(name: String, host: String) -> Asset {
     Asset {
-        line: 1,
         name,
-        host,
-        port: 22,
-        port_given: true,
-        admin_user: None,
-        system_users: Vec::new(),
-        jump_host: None,
-        platform: None,
-        id: None,
-        nodes: Vec::new(),
-        skip: None,
+        ..Asset::of_host(1, host, Some(22))
     }
 }
 
